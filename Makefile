@@ -1,0 +1,47 @@
+# Tawasul — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format install messages demo worker web bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: $(STAMP)
+	cd tawasul && ../$(BIN)/tawasul compilemessages -v0
+
+# Creates the environment, migrates, loads the demo ministry once, and starts
+# the web server and the worker together on http://127.0.0.1:8000 (Ctrl-C stops both).
+run: messages
+	$(BIN)/tawasul migrate --noinput -v0
+	$(BIN)/tawasul demo --if-empty
+	DEBUG=$${DEBUG:-1} $(BIN)/honcho start -f Procfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy tawasul config
+	$(BIN)/tawasul makemigrations --check --dry-run -v0
+
+# Lint plus the whole suite, on the database DATABASE_URL names (SQLite by default).
+test: messages lint
+	$(BIN)/pytest
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+demo: messages
+	$(BIN)/tawasul migrate --noinput -v0
+	$(BIN)/tawasul demo
+
+clean:
+	rm -rf $(VENV) var

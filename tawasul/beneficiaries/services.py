@@ -1,0 +1,97 @@
+"""Writes on beneficiaries."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tawasul.beneficiaries.models import Beneficiary, BeneficiaryKind, ContactChannel
+from tawasul.core.errors import InvalidInput
+from tawasul.core.validators import mobile_clean, national_id_clean
+
+
+def _email_clean(value: str) -> str:
+    email = (value or "").strip().lower()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(
+            _("Enter a valid e-mail address."), code="email_invalid", details={"field": "email"}
+        ) from None
+    return email
+
+
+def beneficiary_register(
+    *,
+    full_name: str,
+    national_id: str = "",
+    mobile: str = "",
+    email: str = "",
+    kind: str = BeneficiaryKind.OTHER,
+    language: str = "ar",
+    preferred_contact: str = "",
+    consent: bool = False,
+) -> Beneficiary:
+    """Find the beneficiary with this national ID (updating contact details) or create one.
+
+    Every field is validated before anything is written.
+    """
+    name = " ".join((full_name or "").split())
+    if not name or len(name) > 150:
+        raise InvalidInput(
+            _("Enter the full name (up to 150 characters)."),
+            code="name_invalid",
+            details={"field": "full_name"},
+        )
+    nid = national_id_clean(national_id) if national_id else None
+    phone = mobile_clean(mobile) if mobile else ""
+    mail = _email_clean(email)
+    if not phone and not mail:
+        raise InvalidInput(
+            _("Give a mobile number or an e-mail address so we can reach you."),
+            code="contact_missing",
+            details={"field": "mobile"},
+        )
+    if kind not in BeneficiaryKind.values:
+        raise InvalidInput(
+            _("Unknown beneficiary kind."), code="kind_invalid", details={"field": "kind"}
+        )
+    contact = preferred_contact or (ContactChannel.SMS if phone else ContactChannel.EMAIL)
+    if (
+        contact not in ContactChannel.values
+        or (contact == ContactChannel.SMS and not phone)
+        or (contact == ContactChannel.EMAIL and not mail)
+    ):
+        raise InvalidInput(
+            _("The preferred contact channel needs its address."),
+            code="contact_invalid",
+            details={"field": "preferred_contact"},
+        )
+    fields = {
+        "full_name": name,
+        "mobile": phone,
+        "email": mail,
+        "kind": kind,
+        "language": language if language in ("ar", "en") else "ar",
+        "preferred_contact": contact,
+    }
+    with transaction.atomic():
+        if nid:
+            beneficiary, created = Beneficiary.objects.select_for_update().get_or_create(
+                national_id=nid, defaults=fields
+            )
+            if not created:
+                for field, value in fields.items():
+                    setattr(beneficiary, field, value)
+                beneficiary.save(update_fields=list(fields))
+        else:
+            beneficiary = Beneficiary.objects.create(**fields)
+        if consent and beneficiary.consent_at is None:
+            beneficiary.consent_at = timezone.now()
+            beneficiary.save(update_fields=["consent_at"])
+    return beneficiary

@@ -1,0 +1,271 @@
+"""Requests (cases), their messages, attachments and append-only event timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node, MP_NodeManager
+
+from tawasul.beneficiaries.models import Beneficiary
+from tawasul.core.ids import tracking_number_display
+from tawasul.core.models import BilingualNameMixin
+from tawasul.directory.models import Entity
+
+
+class Kind(models.TextChoices):
+    INQUIRY = "inquiry", _("Inquiry")
+    COMPLAINT = "complaint", _("Complaint")
+    SUGGESTION = "suggestion", _("Suggestion")
+    OBSERVATION = "observation", _("Observation")
+    PRAISE = "praise", _("Praise")
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("Web portal")
+    APP = "app", _("Mobile app")
+    CALL_CENTRE = "call_centre", _("Call centre")
+    EMAIL = "email", _("E-mail")
+    SOCIAL = "social", _("Social media")
+    WALK_IN = "walk_in", _("Walk-in")
+    OPEN311 = "open311", _("Open311 API")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    AWAITING_BENEFICIARY = "awaiting_beneficiary", _("Awaiting your reply")
+    ANSWERED = "answered", _("Answered")
+    OBJECTED = "objected", _("Objected")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATUSES = frozenset(Status.values) - {Status.CLOSED, Status.CANCELLED}
+
+
+class Category(BilingualNameMixin, MP_Node):
+    """A node of the bilingual category taxonomy."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    kinds = models.JSONField(
+        _("kinds"), default=list, blank=True, help_text=_("Empty: every kind of request.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    node_order_by = ["code"]
+    objects = MP_NodeManager()  # type: ignore[django-manager-missing]
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def allows(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+
+class Request(models.Model):
+    """A beneficiary's request (طلب): the case worked by a care centre."""
+
+    tracking_number = models.CharField(_("tracking number"), max_length=11, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="requests", verbose_name=_("category")
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.NEW
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name=_("beneficiary"),
+    )
+    entity = models.ForeignKey(
+        Entity, on_delete=models.PROTECT, related_name="requests", verbose_name=_("entity")
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        verbose_name=_("assignee"),
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"))
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolution_code = models.CharField(_("resolution code"), max_length=30, blank=True)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    transfer_count = models.PositiveSmallIntegerField(_("transfers"), default=0)
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Deadlines are columns so sweeps can query them; the SLA engine fills them.
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        indexes = [
+            models.Index(fields=["entity", "status", "-created_at"], name="req_entity_status"),
+            models.Index(fields=["assignee", "status"], name="req_assignee_status"),
+            models.Index(fields=["beneficiary", "-created_at"], name="req_beneficiary"),
+            models.Index(fields=["status", "resolution_due"], name="req_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_display
+
+    @property
+    def tracking_display(self) -> str:
+        return tracking_number_display(self.tracking_number)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public reply")
+    INTERNAL = "internal", _("Internal note")
+
+
+class Message(models.Model):
+    """A message in a request's thread: a public reply or an internal staff note."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="messages")
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    from_beneficiary = models.BooleanField(_("from the beneficiary"), default=False)
+    visibility = models.CharField(
+        _("visibility"), max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="msg_request")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}/{self.pk} ({self.visibility})"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.uploaded_at:%Y/%m}/{instance.storage_key}"
+
+
+class Attachment(models.Model):
+    """A file attached to a request, checked by its bytes (size and type)."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    storage_key = models.CharField(max_length=80, unique=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(max_length=64)
+    from_beneficiary = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    ASSIGNED = "assigned", _("Assigned")
+    CLAIMED = "claimed", _("Claimed")
+    STARTED = "started", _("Work started")
+    INFO_REQUESTED = "info_requested", _("Information requested")
+    BENEFICIARY_REPLIED = "beneficiary_replied", _("Beneficiary replied")
+    REPLIED = "replied", _("Reply sent")
+    NOTE_ADDED = "note_added", _("Internal note")
+    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+    ANSWERED = "answered", _("Answered")
+    ACCEPTED = "accepted", _("Answer accepted")
+    CLOSED_ON_EXPIRY = "closed_on_expiry", _("Closed: objection window ended")
+    OBJECTED = "objected", _("Objection filed")
+    OBJECTION_REJECTED = "objection_rejected", _("Objection rejected")
+    REOPENED = "reopened", _("Reopened")
+    FORWARDED = "forwarded", _("Forwarded")
+    RETURNED = "returned", _("Returned as misrouted")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Request events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Request events are append-only.")
+
+
+class Event(models.Model):
+    """One entry of a request's timeline and audit log; never changed or deleted."""
+
+    request = models.ForeignKey(Request, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("event"), max_length=24, choices=EventKind.choices)
+    from_status = models.CharField(max_length=24, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=Status.choices, blank=True)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    by_beneficiary = models.BooleanField(default=False)
+    is_public = models.BooleanField(
+        _("shown to the beneficiary"),
+        default=True,
+        help_text=_("Internal events appear only in the staff timeline."),
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="event_request")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("Request events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Request events are append-only.")

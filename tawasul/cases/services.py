@@ -1,0 +1,602 @@
+"""Every write on a request. Each service is atomic, checks permission through
+`directory.access`, asks `workflow.next_status` before changing status, and writes
+its event (and any outbox notification) in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from tawasul.beneficiaries.models import Beneficiary
+from tawasul.cases.attachments import CheckedFile, attachment_store
+from tawasul.cases.models import (
+    Category,
+    Channel,
+    Event,
+    EventKind,
+    Kind,
+    Message,
+    Priority,
+    Request,
+    Visibility,
+)
+from tawasul.cases.workflow import Action, next_status
+from tawasul.channels.outbox import notify_beneficiary
+from tawasul.core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tawasul.core.ids import tracking_number_new
+from tawasul.directory import access
+from tawasul.directory.access import Permission
+from tawasul.directory.models import CareCentre, Entity
+
+User = AbstractBaseUser
+P = Permission
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _text(value: str, *, field: str, minimum: int, maximum: int) -> str:
+    text = (value or "").strip()
+    if len(text) < minimum or len(text) > maximum:
+        raise InvalidInput(
+            format_lazy(
+                _("This field must be between {min} and {max} characters."),
+                min=minimum,
+                max=maximum,
+            ),
+            code="length",
+            details={"field": field, "min": minimum, "max": maximum},
+        )
+    return text
+
+
+def _choice(value: str, choices: type[Kind] | type[Channel] | type[Priority], field: str) -> str:
+    if value not in choices.values:
+        raise InvalidInput(
+            _("Unknown value for this field."), code="choice", details={"field": field}
+        )
+    return value
+
+
+def entity_receiving(entity: Entity | None) -> Entity:
+    """The entity whose centre receives a request sent to `entity`.
+
+    The nearest active centre on the way up the tree; with no entity chosen,
+    the central centre (triage).
+    """
+    if entity is None:
+        centre = (
+            CareCentre.objects.filter(is_central=True, is_active=True)
+            .select_related("entity")
+            .first()
+        )
+        if centre is None:
+            raise InvalidInput(
+                _("Choose the entity your request is for."),
+                code="entity_required",
+                details={"field": "entity"},
+            )
+        return centre.entity
+    if not entity.is_active:
+        raise InvalidInput(
+            _("This entity does not receive requests."),
+            code="entity_inactive",
+            details={"field": "entity"},
+        )
+    ancestry = [*Entity.objects.get_ancestors(entity), entity]
+    with_centre = set(
+        CareCentre.objects.filter(entity__in=ancestry, is_active=True).values_list(
+            "entity_id", flat=True
+        )
+    )
+    for candidate in reversed(ancestry):
+        if candidate.pk in with_centre:
+            return candidate
+    return entity_receiving(None)
+
+
+def _lock(request: Request) -> Request:
+    """The request's row, locked until the end of the transaction."""
+    return (
+        Request.objects.select_for_update()
+        .select_related("entity", "beneficiary")
+        .get(pk=request.pk)
+    )
+
+
+def _event(
+    request: Request,
+    kind: EventKind,
+    *,
+    from_status: str = "",
+    by: User | None = None,
+    by_beneficiary: bool = False,
+    is_public: bool = True,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    return Event.objects.create(
+        request=request,
+        kind=kind,
+        from_status=from_status,
+        to_status=request.status,
+        actor_user_id=by.pk if by is not None else None,
+        by_beneficiary=by_beneficiary,
+        is_public=is_public,
+        data=data or {},
+    )
+
+
+def _move(request: Request, action: Action, *, fields: Sequence[str] = ()) -> str:
+    """Apply the lifecycle guard and save; return the previous status."""
+    previous = request.status
+    request.status = next_status(action, previous)
+    request.save(update_fields=["status", "updated_at", *fields])
+    return previous
+
+
+def _own(request: Request, beneficiary: Beneficiary) -> None:
+    if request.beneficiary_id != beneficiary.pk:
+        raise NotFound(_("No such request."))
+
+
+def _message(
+    request: Request,
+    body: str,
+    *,
+    by: User | None = None,
+    from_beneficiary: bool = False,
+    visibility: str = Visibility.PUBLIC,
+) -> Message:
+    return Message.objects.create(
+        request=request,
+        author_user_id=by.pk if by is not None else None,
+        from_beneficiary=from_beneficiary,
+        visibility=visibility,
+        body=_text(body, field="body", minimum=1, maximum=10_000),
+    )
+
+
+# --- submission -----------------------------------------------------------------
+
+
+def request_submit(
+    *,
+    beneficiary: Beneficiary,
+    kind: str,
+    category: Category | int | None,
+    subject: str,
+    description: str,
+    channel: str = Channel.PORTAL,
+    entity: Entity | int | None = None,
+    priority: str = Priority.NORMAL,
+    attachments: Sequence[CheckedFile] = (),
+    by: User | None = None,
+) -> Request:
+    """Record a new request, give it a tracking number and acknowledge it.
+
+    `by` is the staff member taking it on the beneficiary's behalf (call centre,
+    walk-in); None when the beneficiary sends it themselves.
+    """
+    kind = _choice(kind, Kind, "kind")
+    channel = _choice(channel, Channel, "channel")
+    priority = _choice(priority, Priority, "priority")
+    subject = _text(subject, field="subject", minimum=3, maximum=200)
+    description = _text(description, field="description", minimum=10, maximum=5000)
+    category_obj = _category(category, kind)
+    entity_obj = _entity(entity)
+    receiving = entity_receiving(entity_obj)
+    if by is not None and not access.staff_scope(by).is_staff:
+        raise AccessDenied(_("Only staff may take a request on someone's behalf."))
+    with transaction.atomic():
+        request = _create_with_unique_number(
+            beneficiary=beneficiary,
+            kind=kind,
+            category=category_obj,
+            channel=channel,
+            priority=priority,
+            subject=subject,
+            description=description,
+            entity=receiving,
+        )
+        _event(
+            request,
+            EventKind.SUBMITTED,
+            by=by,
+            by_beneficiary=by is None,
+            data={"entity": receiving.pk, "channel": channel},
+        )
+        for checked in attachments:
+            attachment_store(
+                request=request,
+                checked=checked,
+                from_beneficiary=True,
+                uploaded_by_id=by.pk if by else None,
+            )
+        notify_beneficiary(request=request, template="acknowledgement")
+    return request
+
+
+def _category(value: Category | int | None, kind: str) -> Category:
+    if value is None or value == "":
+        raise InvalidInput(
+            _("Choose a category."), code="category_required", details={"field": "category"}
+        )
+    category = value if isinstance(value, Category) else Category.objects.filter(pk=value).first()
+    if category is None or not category.is_active:
+        raise InvalidInput(
+            _("Unknown category."), code="category_unknown", details={"field": "category"}
+        )
+    if not category.allows(kind):
+        raise InvalidInput(
+            _("This category does not take this kind of request."),
+            code="category_kind",
+            details={"field": "category"},
+        )
+    return category
+
+
+def _entity(value: Entity | int | None) -> Entity | None:
+    if value is None or value == "":
+        return None
+    entity = value if isinstance(value, Entity) else Entity.objects.filter(pk=value).first()
+    if entity is None:
+        raise InvalidInput(_("Unknown entity."), code="entity_unknown", details={"field": "entity"})
+    return entity
+
+
+def _create_with_unique_number(**fields: Any) -> Request:
+    for _attempt in range(8):
+        try:
+            with transaction.atomic():
+                return Request.objects.create(tracking_number=tracking_number_new(), **fields)
+        except IntegrityError:
+            continue
+    raise Conflict(_("Could not allocate a tracking number; please try again."))
+
+
+# --- staff actions ----------------------------------------------------------------
+
+
+def request_assign(*, request: Request, assignee: User, by: User) -> Request:
+    """Assign the request to an agent who may work on it."""
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.ASSIGN, locked)
+        if not access.can(assignee, P.WORK, locked):
+            raise InvalidInput(
+                _("This person cannot work on requests of this entity."),
+                code="assignee_out_of_scope",
+                details={"field": "assignee"},
+            )
+        locked.assignee_id = assignee.pk
+        previous = _move(locked, Action.ASSIGN, fields=["assignee"])
+        _event(
+            locked,
+            EventKind.ASSIGNED,
+            from_status=previous,
+            by=by,
+            is_public=False,
+            data={"assignee": assignee.pk},
+        )
+    return locked
+
+
+def request_claim(*, request: Request, by: User) -> Request:
+    """Take an unassigned request for oneself; of two agents claiming at once, one wins."""
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.WORK, locked)
+        if locked.assignee_id is not None:
+            raise Conflict(
+                _("Someone else has already taken this request."), code="already_claimed"
+            )
+        locked.assignee_id = by.pk
+        previous = _move(locked, Action.CLAIM, fields=["assignee"])
+        _event(
+            locked,
+            EventKind.CLAIMED,
+            from_status=previous,
+            by=by,
+            is_public=False,
+            data={"assignee": by.pk},
+        )
+    return locked
+
+
+def _ensure_assignee_or_supervisor(request: Request, by: User) -> None:
+    access.ensure_can(by, P.WORK, request)
+    if request.assignee_id != by.pk and not access.can(by, P.ASSIGN, request):
+        raise AccessDenied(_("Only the assigned agent or a supervisor may do this."))
+
+
+def request_start(*, request: Request, by: User) -> Request:
+    with transaction.atomic():
+        locked = _lock(request)
+        _ensure_assignee_or_supervisor(locked, by)
+        previous = _move(locked, Action.START)
+        _event(locked, EventKind.STARTED, from_status=previous, by=by)
+    return locked
+
+
+def _first_response(request: Request) -> list[str]:
+    if request.first_response_at is None:
+        request.first_response_at = timezone.now()
+        return ["first_response_at"]
+    return []
+
+
+def request_ask_beneficiary(*, request: Request, by: User, question: str) -> Request:
+    """Ask the beneficiary for information; the request waits for their reply."""
+    with transaction.atomic():
+        locked = _lock(request)
+        _ensure_assignee_or_supervisor(locked, by)
+        fields = _first_response(locked)
+        previous = _move(locked, Action.REQUEST_INFO, fields=fields)
+        message = _message(locked, question, by=by)
+        _event(
+            locked,
+            EventKind.INFO_REQUESTED,
+            from_status=previous,
+            by=by,
+            data={"message": message.pk},
+        )
+        notify_beneficiary(request=locked, template="info_requested")
+    return locked
+
+
+def request_reply(*, request: Request, by: User, body: str) -> Message:
+    """A public reply that does not change the status."""
+    with transaction.atomic():
+        locked = _lock(request)
+        _ensure_assignee_or_supervisor(locked, by)
+        fields = _first_response(locked)
+        previous = _move(locked, Action.REPLY, fields=fields)
+        message = _message(locked, body, by=by)
+        _event(locked, EventKind.REPLIED, from_status=previous, by=by, data={"message": message.pk})
+        notify_beneficiary(request=locked, template="replied")
+    return message
+
+
+def request_note(*, request: Request, by: User, body: str) -> Message:
+    """An internal note, never shown to the beneficiary."""
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.NOTE, locked)
+        message = _message(locked, body, by=by, visibility=Visibility.INTERNAL)
+        _event(
+            locked,
+            EventKind.NOTE_ADDED,
+            from_status=locked.status,
+            by=by,
+            is_public=False,
+            data={"message": message.pk},
+        )
+    return message
+
+
+def request_answer(
+    *, request: Request, by: User, resolution: str, resolution_code: str = ""
+) -> Request:
+    """Give the answer; the beneficiary may accept it or object."""
+    text = _text(resolution, field="resolution", minimum=10, maximum=10_000)
+    code = (resolution_code or "").strip()[:30]
+    with transaction.atomic():
+        locked = _lock(request)
+        _ensure_assignee_or_supervisor(locked, by)
+        locked.resolution, locked.resolution_code = text, code
+        locked.answered_at = timezone.now()
+        fields = ["resolution", "resolution_code", "answered_at", *_first_response(locked)]
+        previous = _move(locked, Action.ANSWER, fields=fields)
+        message = _message(locked, text, by=by)
+        _event(
+            locked,
+            EventKind.ANSWERED,
+            from_status=previous,
+            by=by,
+            data={"message": message.pk, "resolution_code": code},
+        )
+        notify_beneficiary(request=locked, template="answered")
+    return locked
+
+
+def request_forward(*, request: Request, by: User, to_entity: Entity, reason: str) -> Request:
+    """Send the request to another entity's centre, with a reason; transfers are capped."""
+    reason = _text(reason, field="reason", minimum=3, maximum=1000)
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.WORK, locked)
+        target = entity_receiving(to_entity)
+        if target.pk == locked.entity_id:
+            raise InvalidInput(
+                _("The request is already with this entity."),
+                code="same_entity",
+                details={"field": "to_entity"},
+            )
+        _count_transfer(locked)
+        source = locked.entity
+        locked.entity, locked.assignee = target, None
+        previous = _move(locked, Action.FORWARD, fields=["entity", "assignee", "transfer_count"])
+        _event(
+            locked,
+            EventKind.FORWARDED,
+            from_status=previous,
+            by=by,
+            data={"from_entity": source.pk, "to_entity": target.pk, "reason": reason},
+        )
+    return locked
+
+
+def _count_transfer(request: Request) -> None:
+    if request.transfer_count >= settings.TAWASUL_MAX_TRANSFERS:
+        raise Conflict(
+            _(
+                "This request has been transferred too many times; "
+                "ask a supervisor of the central centre."
+            ),
+            code="too_many_transfers",
+        )
+    request.transfer_count += 1
+
+
+def request_return(*, request: Request, by: User, reason: str) -> Request:
+    """Send a misrouted request back to the entity that forwarded it."""
+    reason = _text(reason, field="reason", minimum=3, maximum=1000)
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.WORK, locked)
+        last = (
+            locked.events.filter(kind__in=[EventKind.FORWARDED, EventKind.RETURNED])
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if (
+            last is None
+            or last.kind != EventKind.FORWARDED
+            or last.data.get("to_entity") != locked.entity_id
+        ):
+            raise InvalidInput(
+                _("Only a request forwarded to your entity can be returned."), code="not_forwarded"
+            )
+        source = Entity.objects.get(pk=last.data["from_entity"])
+        _count_transfer(locked)
+        current = locked.entity
+        locked.entity, locked.assignee = source, None
+        previous = _move(locked, Action.RETURN, fields=["entity", "assignee", "transfer_count"])
+        _event(
+            locked,
+            EventKind.RETURNED,
+            from_status=previous,
+            by=by,
+            data={"from_entity": current.pk, "to_entity": source.pk, "reason": reason},
+        )
+    return locked
+
+
+def request_cancel(
+    *, request: Request, reason: str, by: User | None = None, beneficiary: Beneficiary | None = None
+) -> Request:
+    """Cancel an open request: withdrawn by its beneficiary or by a supervisor (spam, duplicate)."""
+    reason = _text(reason, field="reason", minimum=3, maximum=1000)
+    with transaction.atomic():
+        locked = _lock(request)
+        if beneficiary is not None:
+            _own(locked, beneficiary)
+        else:
+            access.ensure_can(by, P.SUPERVISE, locked)  # type: ignore[arg-type]
+        locked.cancel_reason, locked.closed_at = reason, timezone.now()
+        previous = _move(locked, Action.CANCEL, fields=["cancel_reason", "closed_at"])
+        _event(
+            locked,
+            EventKind.CANCELLED,
+            from_status=previous,
+            by=by,
+            by_beneficiary=beneficiary is not None,
+            data={"reason": reason},
+        )
+    return locked
+
+
+def request_reopen(*, request: Request, by: User, reason: str) -> Request:
+    """Reopen an objected request (objection upheld): back to work, answer cleared."""
+    reason = _text(reason, field="reason", minimum=3, maximum=2000)
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.SUPERVISE, locked)
+        locked.answered_at = None
+        previous = _move(locked, Action.REOPEN, fields=["answered_at"])
+        _event(locked, EventKind.REOPENED, from_status=previous, by=by, data={"reason": reason})
+    return locked
+
+
+def request_reject_objection(*, request: Request, by: User, justification: str) -> Request:
+    """Close an objected request, with the justification the beneficiary will read."""
+    justification = _text(justification, field="justification", minimum=10, maximum=5000)
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.SUPERVISE, locked)
+        locked.closed_at = timezone.now()
+        previous = _move(locked, Action.REJECT_OBJECTION, fields=["closed_at"])
+        message = _message(locked, justification, by=by)
+        _event(
+            locked,
+            EventKind.OBJECTION_REJECTED,
+            from_status=previous,
+            by=by,
+            data={"message": message.pk},
+        )
+    return locked
+
+
+# --- beneficiary actions ------------------------------------------------------------
+
+
+def request_beneficiary_reply(
+    *,
+    request: Request,
+    beneficiary: Beneficiary,
+    body: str,
+    attachments: Sequence[CheckedFile] = (),
+) -> Message:
+    """The beneficiary writes in the thread; a request waiting on them resumes."""
+    with transaction.atomic():
+        locked = _lock(request)
+        _own(locked, beneficiary)
+        previous = _move(locked, Action.BENEFICIARY_REPLY)
+        message = _message(locked, body, from_beneficiary=True)
+        for checked in attachments:
+            attachment_store(
+                request=locked, checked=checked, message=message, from_beneficiary=True
+            )
+        _event(
+            locked,
+            EventKind.BENEFICIARY_REPLIED,
+            from_status=previous,
+            by_beneficiary=True,
+            data={"message": message.pk, "attachments": len(attachments)},
+        )
+    return message
+
+
+def request_accept(*, request: Request, beneficiary: Beneficiary) -> Request:
+    with transaction.atomic():
+        locked = _lock(request)
+        _own(locked, beneficiary)
+        locked.closed_at = timezone.now()
+        previous = _move(locked, Action.ACCEPT, fields=["closed_at"])
+        _event(locked, EventKind.ACCEPTED, from_status=previous, by_beneficiary=True)
+    return locked
+
+
+def request_object(*, request: Request, beneficiary: Beneficiary, reason: str) -> Request:
+    """The beneficiary objects to the answer; the request moves to `objected`."""
+    reason = _text(reason, field="reason", minimum=10, maximum=5000)
+    with transaction.atomic():
+        locked = _lock(request)
+        _own(locked, beneficiary)
+        previous = _move(locked, Action.OBJECT)
+        message = _message(locked, reason, from_beneficiary=True)
+        _event(
+            locked,
+            EventKind.OBJECTED,
+            from_status=previous,
+            by_beneficiary=True,
+            data={"message": message.pk},
+        )
+    return locked
+
+
+def request_close_on_expiry(*, request: Request) -> Request:
+    """Close an answered request whose objection window has ended (called by a sweep)."""
+    with transaction.atomic():
+        locked = _lock(request)
+        locked.closed_at = timezone.now()
+        previous = _move(locked, Action.CLOSE_ON_EXPIRY, fields=["closed_at"])
+        _event(locked, EventKind.CLOSED_ON_EXPIRY, from_status=previous)
+    return locked

@@ -1,0 +1,12 @@
+"""Beneficiary portal pages (delivery only)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tawasul.cases.models import Kind
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html", {"kinds": Kind.choices})
