@@ -77,6 +77,12 @@ class Staff:
     outsider: AbstractUser
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    """Tests create many staff users; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
 def _user(username: str) -> AbstractUser:
     return get_user_model().objects.create_user(username=username, password="pass-Word-1234")
 

@@ -1,0 +1,68 @@
+"""Two agents claiming the same request at the same moment: exactly one wins.
+
+Real threads, each with its own database connection, released together by a
+barrier. On PostgreSQL the row lock (SELECT … FOR UPDATE) serialises them; on
+SQLite the IMMEDIATE transaction does.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import close_old_connections, connection
+
+from tawasul.cases.models import EventKind, Request
+from tawasul.cases.services import request_claim, request_submit
+from tawasul.core.errors import Conflict
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def race(functions):
+    barrier = threading.Barrier(len(functions))
+    outcomes: list[object] = [None] * len(functions)
+
+    def run(index, function):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = function()
+        except Exception as error:  # noqa: BLE001 - the outcome is what we check
+            outcomes[index] = error
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_agents_claim_at_once_exactly_one_wins(ministry, staff, sara, attempt):
+    request = request_submit(
+        beneficiary=sara,
+        kind="inquiry",
+        category=ministry.exams,
+        subject="سؤال عن النتائج",
+        description="متى تظهر نتائج الفصل الثاني؟",
+        entity=ministry.riyadh,
+    )
+    agents = [staff.riyadh_agent, staff.riyadh_agent2]
+    outcomes = race(
+        [lambda agent=agent: request_claim(request=request, by=agent) for agent in agents]
+    )
+
+    winners = [o for o in outcomes if isinstance(o, Request)]
+    losers = [o for o in outcomes if isinstance(o, Conflict)]
+    assert (len(winners), len(losers)) == (1, 1), outcomes
+    request.refresh_from_db()
+    assert request.assignee_id == winners[0].assignee_id
+    assert request.events.filter(kind=EventKind.CLAIMED).count() == 1
+
+
+def test_the_race_runs_on_the_configured_database(on_postgres):
+    assert connection.vendor == "postgresql"
