@@ -15,12 +15,12 @@ from tawasul.directory.models import StaffGrant
 
 V, N, W, A, S = (Permission.VIEW, Permission.NOTE, Permission.WORK, Permission.ASSIGN,
                  Permission.SUPERVISE)  # fmt: skip
-ALL = {V, N, W, A, S}
-AGENT = {V, N, W}
+ALL = frozenset({V, N, W, A, S})
+AGENT = frozenset({V, N, W})
 PLACES = ("ministry", "riyadh", "makkah", "university")
 
 # persona -> {place: permissions}; a place not named means no access at all.
-EXPECTED: dict[str, dict[str, set[Permission]]] = {
+EXPECTED: dict[str, dict[str, frozenset[Permission]]] = {
     "riyadh_agent": {"riyadh": AGENT},
     "riyadh_agent2": {"riyadh": AGENT},
     "riyadh_supervisor": {"riyadh": ALL},
@@ -29,8 +29,8 @@ EXPECTED: dict[str, dict[str, set[Permission]]] = {
     "university_agent": {"university": AGENT},
     "central_agent": dict.fromkeys(PLACES, AGENT),
     "central_supervisor": dict.fromkeys(PLACES, ALL),
-    "quality_officer": dict.fromkeys(PLACES, {V, N}),
-    "executive": dict.fromkeys(PLACES, {V}),
+    "quality_officer": dict.fromkeys(PLACES, frozenset({V, N})),
+    "executive": dict.fromkeys(PLACES, frozenset({V})),
     "outsider": {},
 }
 
@@ -54,7 +54,7 @@ def test_the_matrix(staff, requests_by_place):
     for persona, place, permission in itertools.product(EXPECTED, PLACES, Permission):
         user = getattr(staff, persona)
         request = requests_by_place[place]
-        expected = permission in EXPECTED[persona].get(place, set())
+        expected = permission in EXPECTED[persona].get(place, frozenset())
         assert access.can(user, permission, request) is expected, (persona, place, permission)
         listed = access.requests_for(user, permission).filter(pk=request.pk).exists()
         assert listed is expected, (persona, place, permission, "list")

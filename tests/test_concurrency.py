@@ -27,7 +27,7 @@ def race(functions):
         try:
             barrier.wait(timeout=10)
             outcomes[index] = function()
-        except Exception as error:  # noqa: BLE001 - the outcome is what we check
+        except Exception as error:
             outcomes[index] = error
         finally:
             close_old_connections()
