@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tawasul.channels.models import OutboxChannel, OutboxMessage
+from tawasul.core.validators import mobile_masked
 
 if TYPE_CHECKING:
     from tawasul.cases.models import Request
@@ -37,11 +38,21 @@ def notify_beneficiary(*, request: Request, template: str) -> OutboxMessage | No
         request=request,
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(_wake_drain)
+    outbox_wake_after_commit()
     return message
 
 
-def _wake_drain() -> None:
+def outbox_wake_after_commit() -> None:
+    """Ask a worker to drain the outbox once the current transaction commits.
+
+    Nothing is enqueued for a rolled-back transaction. If the queue cannot be
+    reached the error is logged and the commit stands: the periodic sweep
+    delivers the message instead.
+    """
+    transaction.on_commit(_enqueue_drain, robust=True)
+
+
+def _enqueue_drain() -> None:
     from tawasul.channels.tasks import outbox_drain_task
 
     outbox_drain_task()
@@ -55,3 +66,13 @@ def outbox_discard_pending(*, request_ids: list[int]) -> int:
         request_id__in=request_ids, status=OutboxStatus.PENDING
     ).delete()
     return deleted
+
+
+def recipient_masked(*, channel: str, recipient: str) -> str:
+    """The recipient with most of it hidden, for lists and screens."""
+    if channel == OutboxChannel.SMS:
+        return mobile_masked(recipient)
+    local, _at, domain = recipient.partition("@")
+    if not domain:
+        return "•" * len(local)
+    return f"{local[:1]}{'•' * max(len(local) - 1, 1)}@{domain}"

@@ -1,21 +1,38 @@
-"""Background jobs of the channels app."""
+"""Background jobs of the channels app.
+
+Both jobs only call `outbox_drain`, which claims rows before sending them, so
+any number of them may run at once on any number of machines (each consumer's
+scheduler enqueues the sweep; the overlap is harmless).
+"""
 
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from tawasul.channels.delivery import outbox_drain
+
+SWEEP_BATCH = 100
+SWEEP_MAX_BATCHES = 20
 
 
 @db_task()
 def outbox_drain_task() -> int:
     """Deliver what is due now (enqueued after each commit that wrote to the outbox)."""
-    return outbox_drain()
+    return outbox_drain(limit=SWEEP_BATCH)
 
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("outbox-sweep")
 def outbox_sweep_task() -> int:
-    """Safety net: every minute, deliver whatever is due (retries, missed wake-ups)."""
-    return outbox_drain()
+    """Safety net: every minute, deliver whatever is due (retries, missed wake-ups).
+
+    Drains in batches while batches come back full, up to a bound so one run
+    never holds its worker for long.
+    """
+    sent = 0
+    for _batch in range(SWEEP_MAX_BATCHES):
+        batch_sent = outbox_drain(limit=SWEEP_BATCH)
+        sent += batch_sent
+        if batch_sent < SWEEP_BATCH:
+            break
+    return sent

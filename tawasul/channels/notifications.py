@@ -1,0 +1,85 @@
+"""Rendering outbox messages: an SMS text, or an e-mail (subject, text and HTML).
+
+Each notification key has its templates under `templates/notifications/`:
+`<key>_sms.txt`, `<key>_subject.txt`, `<key>_email.txt` and `<key>_email.html`,
+written with `{% translate %}` and rendered in the recipient's language.
+An SMS carries the tracking number and the portal link, nothing else: no text
+of the request and no personal data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from tawasul.channels.models import OutboxMessage
+from tawasul.core.ids import tracking_number_display
+
+NOTIFICATIONS = ("acknowledgement", "info_requested", "replied", "answered")
+_BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
+
+
+class UnknownNotification(Exception):
+    """The outbox row names a template key that has no templates (will never render)."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def notification_language(message: OutboxMessage) -> str:
+    """The message's language if the site offers it, else the default (Arabic)."""
+    offered = {code for code, _name in settings.LANGUAGES}
+    return message.language if message.language in offered else settings.LANGUAGE_CODE
+
+
+def notification_context(message: OutboxMessage) -> dict[str, Any]:
+    """What the templates may use: the tracking number, the portal link, the request kind."""
+    if message.template not in NOTIFICATIONS:
+        raise UnknownNotification(message.template)
+    request = message.request if message.request_id else None
+    digits = str(message.context.get("tracking_number") or "")
+    if not digits and request is not None:
+        digits = request.tracking_number
+    return {
+        "tracking_number": digits,
+        "tracking": tracking_number_display(digits) if digits else "",
+        "portal_url": settings.TAWASUL_PORTAL_URL.rstrip("/") + "/",
+        "kind": request.get_kind_display() if request is not None else "",
+    }
+
+
+def notification_render_sms(message: OutboxMessage) -> str:
+    """The SMS text, on one line, in the recipient's language."""
+    with translation.override(notification_language(message)):
+        context = notification_context(message)
+        return _one_line(render_to_string(f"notifications/{message.template}_sms.txt", context))
+
+
+def notification_render_email(message: OutboxMessage) -> RenderedEmail:
+    """Subject, plain text and HTML alternative, in the recipient's language."""
+    with translation.override(notification_language(message)):
+        context = notification_context(message)
+        name = f"notifications/{message.template}"
+        return RenderedEmail(
+            subject=_one_line(render_to_string(f"{name}_subject.txt", context)),
+            text=_paragraphs(render_to_string(f"{name}_email.txt", context)),
+            html=render_to_string(f"{name}_email.html", context).strip(),
+        )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _paragraphs(text: str) -> str:
+    lines = "\n".join(line.strip() for line in text.strip().splitlines())
+    return _BLANK_LINES.sub("\n\n", lines) + "\n"
