@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from tawasul.cases.models import Kind
+from tawasul.cases.models import Channel, Kind
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"kinds": Kind.choices})
+    return render(request, "portal/home.html", {"kinds": Kind, "channels": Channel.choices})
