@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install messages demo worker web bench clean
+.PHONY: run test lint format install messages messages-extract demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ install: $(STAMP)
 
 messages: $(STAMP)
 	cd tawasul && ../$(BIN)/tawasul compilemessages -v0
+
+# After adding or changing user-facing strings: extract, then translate the new
+# entries in tawasul/locale/ar/LC_MESSAGES/django.po (tests/test_translations.py checks).
+messages-extract: $(STAMP)
+	cd tawasul && ../$(BIN)/tawasul makemessages -l ar -e html,txt,py --no-obsolete
 
 # Creates the environment, migrates, loads the demo ministry once, and starts
 # the web server and the worker together on http://127.0.0.1:8000 (Ctrl-C stops both).

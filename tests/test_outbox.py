@@ -443,3 +443,13 @@ def test_admin_lists_messages_with_the_recipient_masked_and_retries_them(
     assert response.status_code == 200
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (OutboxStatus.PENDING, 0)
+
+
+def test_one_wake_up_per_transaction_however_many_messages(
+    ministry, sara, khalid, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        submit(ministry, sara)
+        submit(ministry, khalid)
+    assert OutboxMessage.objects.count() == 2
+    assert len(callbacks) == 1

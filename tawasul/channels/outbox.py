@@ -47,8 +47,14 @@ def outbox_wake_after_commit() -> None:
 
     Nothing is enqueued for a rolled-back transaction. If the queue cannot be
     reached the error is logged and the commit stands: the periodic sweep
-    delivers the message instead.
+    delivers the message instead. One wake-up per transaction is enough, however
+    many messages it writes (a savepoint rolled back takes its wake-up with it).
     """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        entry[1] is _enqueue_drain for entry in connection.run_on_commit
+    ):
+        return
     transaction.on_commit(_enqueue_drain, robust=True)
 
 
