@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -228,6 +229,22 @@ def khalid(db: None) -> Beneficiary:
         preferred_contact="email",
         consent=True,
     )
+
+
+@pytest.fixture
+def channels_in_memory(settings: object) -> Iterator[None]:
+    """SMS and e-mail delivered to in-memory outboxes (`sms.outbox`, `mail.outbox`)."""
+    from django.core import mail
+
+    from tawasul.channels import sms
+
+    settings.SMS_BACKEND = "tawasul.channels.sms.MemorySmsGateway"  # type: ignore[attr-defined]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # type: ignore[attr-defined]
+    settings.TAWASUL_PORTAL_URL = "https://tawasul.moe.example"  # type: ignore[attr-defined]
+    sms.outbox.clear()
+    mail.outbox = []
+    yield
+    sms.outbox.clear()
 
 
 # --- browser ------------------------------------------------------------------------

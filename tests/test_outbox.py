@@ -29,17 +29,6 @@ ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
 
 @pytest.fixture
-def channels_in_memory(settings):
-    settings.SMS_BACKEND = "tawasul.channels.sms.MemorySmsGateway"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.TAWASUL_PORTAL_URL = "https://tawasul.moe.example"
-    sms.outbox.clear()
-    mail.outbox = []
-    yield
-    sms.outbox.clear()
-
-
-@pytest.fixture
 def sms_provider_down(settings):
     """The real HTTP gateway pointed at a local port nobody listens on."""
     with socket.socket() as probe:

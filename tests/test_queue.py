@@ -31,16 +31,6 @@ needs_redis = pytest.mark.skipif(
 
 
 @pytest.fixture
-def channels_in_memory(settings):
-    settings.SMS_BACKEND = "tawasul.channels.sms.MemorySmsGateway"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    sms.outbox.clear()
-    mail.outbox = []
-    yield
-    sms.outbox.clear()
-
-
-@pytest.fixture
 def configured_queue():
     """The project's queue (settings.HUEY), emptied before and after: only its own name."""
     HUEY.flush()

@@ -7,14 +7,13 @@ is no bulk action or export. Changes go through the beneficiary services.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from tawasul.beneficiaries.models import Beneficiary
+from tawasul.core.admin import ReadOnlyAdminMixin
 from tawasul.core.errors import InvalidInput
 from tawasul.core.validators import mobile_clean, national_id_clean
 
@@ -30,7 +29,7 @@ def beneficiary_lookup_filter(term: str) -> dict[str, str] | None:
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class BeneficiaryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("full_name", "national_id_masked", "mobile_masked", "kind", "created_at")
     list_filter = ("kind", "language", "preferred_contact")
     search_fields = ("national_id",)  # shows the search box; matching is exact (see below)
@@ -67,12 +66,3 @@ class BeneficiaryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if lookup is None:
             return queryset.none(), False
         return queryset.filter(**lookup), False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

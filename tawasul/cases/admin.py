@@ -18,6 +18,7 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from tawasul.cases.models import Attachment, Category, Event, Message, Request
+from tawasul.core.admin import ReadOnlyAdminMixin
 from tawasul.core.ids import tracking_number_parse
 from tawasul.core.templatetags.tawasul_dates import dual_datetime_label
 from tawasul.directory import access
@@ -35,7 +36,7 @@ def _is_staff(request: HttpRequest) -> bool:
     return access.staff_scope(request.user).is_staff
 
 
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     """An inline of a request's rows, shown to whoever may see the request."""
 
     extra = 0
@@ -45,15 +46,6 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_staff(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class MessageInline(ReadOnlyInline):
@@ -106,7 +98,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Request)
-class RequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "tracking",
         "kind",
@@ -194,12 +186,3 @@ class RequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_staff(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
