@@ -230,5 +230,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "WARNING"}},
+    # A handler of its own keeps run_huey from adding a second one (doubled lines).
+    "loggers": {
+        "huey": {
+            "handlers": ["console"],
+            "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"),
+            "propagate": False,
+        }
+    },
 }
