@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "tawasul.beneficiaries",
     "tawasul.cases",
     "tawasul.channels",
+    "tawasul.sla",
     "tawasul.portal",
 ]
 
@@ -213,6 +214,10 @@ TAWASUL_ATTACHMENT_TYPES = env_list(
 )
 TAWASUL_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("TAWASUL_OUTBOX_MAX_ATTEMPTS", "8"))
 TAWASUL_PORTAL_URL = os.environ.get("TAWASUL_PORTAL_URL", "http://127.0.0.1:8000")
+# SLA: a misrouted request sent back restarts its clock; an escalation also hands the
+# request to the parent entity's centre (otherwise it only notifies its supervisors).
+TAWASUL_SLA_RESTART_ON_RETURN = env_bool("TAWASUL_SLA_RESTART_ON_RETURN")
+TAWASUL_SLA_ESCALATION_REASSIGN = env_bool("TAWASUL_SLA_ESCALATION_REASSIGN")
 
 # --- Production hardening -----------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

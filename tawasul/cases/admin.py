@@ -22,6 +22,7 @@ from tawasul.core.admin import ReadOnlyAdminMixin
 from tawasul.core.ids import tracking_number_parse
 from tawasul.core.templatetags.tawasul_dates import dual_datetime_label
 from tawasul.directory import access
+from tawasul.sla.templatetags.sla import sla_remaining_label
 
 
 @admin.register(Category)
@@ -134,6 +135,7 @@ class RequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-a
         "submitted",
         "first_response_due_at",
         "resolution_due_at",
+        "sla_clock",
         "answered",
         "closed",
     )
@@ -172,6 +174,10 @@ class RequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-a
     @admin.display(description=_("resolution due"))
     def resolution_due_at(self, obj: Request) -> str:
         return dual_datetime_label(obj.resolution_due)
+
+    @admin.display(description=_("service level"))
+    def sla_clock(self, obj: Request) -> str:
+        return sla_remaining_label(obj)
 
     @admin.display(description=_("answered at"))
     def answered(self, obj: Request) -> str:

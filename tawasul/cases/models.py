@@ -54,6 +54,26 @@ class Status(models.TextChoices):
 OPEN_STATUSES = frozenset(Status.values) - {Status.CLOSED, Status.CANCELLED}
 
 
+class SlaState(models.TextChoices):
+    """Where one SLA clock (first response or resolution) stands."""
+
+    NONE = "", _("No clock")
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
+    STOPPED = "stopped", _("Stopped")
+
+
+class SlaStage(models.TextChoices):
+    """How far the sweep has gone with the resolution clock: warn → breach → escalate."""
+
+    NONE = "none", _("On track")
+    WARNED = "warned", _("Warned")
+    BREACHED = "breached", _("Breached")
+    ESCALATED = "escalated", _("Escalated")
+
+
 class Category(BilingualNameMixin, MP_Node):
     """A node of the bilingual category taxonomy."""
 
@@ -120,6 +140,32 @@ class Request(models.Model):
     # Deadlines are columns so sweeps can query them; the SLA engine fills them.
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    # The SLA clocks (tawasul.sla.clocks sets them, tawasul.sla.sweep advances them).
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("SLA policy"),
+    )
+    sla_resolution_minutes = models.PositiveIntegerField(
+        _("resolution target (business minutes)"), null=True, blank=True
+    )
+    sla_first_response_state = models.CharField(
+        _("first response clock"), max_length=8, choices=SlaState.choices, blank=True
+    )
+    sla_resolution_state = models.CharField(
+        _("resolution clock"), max_length=8, choices=SlaState.choices, blank=True
+    )
+    sla_paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
+    sla_remaining_minutes = models.IntegerField(
+        _("business minutes left when paused"), null=True, blank=True
+    )
+    sla_stage = models.CharField(
+        _("SLA stage"), max_length=10, choices=SlaStage.choices, default=SlaStage.NONE
+    )
+    sla_next_at = models.DateTimeField(_("next SLA step at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("request")
@@ -129,6 +175,12 @@ class Request(models.Model):
             models.Index(fields=["assignee", "status"], name="req_assignee_status"),
             models.Index(fields=["beneficiary", "-created_at"], name="req_beneficiary"),
             models.Index(fields=["status", "resolution_due"], name="req_status_due"),
+            # The SLA sweep's queue: only requests with a step ahead are in it.
+            models.Index(
+                fields=["sla_next_at"],
+                name="req_sla_next",
+                condition=models.Q(sla_next_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -222,6 +274,12 @@ class EventKind(models.TextChoices):
     FORWARDED = "forwarded", _("Forwarded")
     RETURNED = "returned", _("Returned as misrouted")
     CANCELLED = "cancelled", _("Cancelled")
+    SLA_WARNED = "sla_warned", _("Service level: warning")
+    SLA_BREACHED = "sla_breached", _("Service level: breached")
+    SLA_ESCALATED = "sla_escalated", _("Service level: escalated")
+    SLA_PAUSED = "sla_paused", _("Clock paused")
+    SLA_RESUMED = "sla_resumed", _("Clock resumed: new expected date")
+    SLA_RESTARTED = "sla_restarted", _("Clock restarted: new expected date")
 
 
 class EventQuerySet(models.QuerySet["Event"]):

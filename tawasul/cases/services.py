@@ -34,6 +34,16 @@ from tawasul.core.ids import tracking_number_new
 from tawasul.directory import access
 from tawasul.directory.access import Permission
 from tawasul.directory.models import CareCentre, Entity
+from tawasul.sla.clocks import (
+    sla_clock_answered,
+    sla_clock_first_response,
+    sla_clock_pause,
+    sla_clock_reopen,
+    sla_clock_resume,
+    sla_clock_start,
+    sla_clock_stop,
+    sla_clock_transferred,
+)
 
 User = AbstractBaseUser
 P = Permission
@@ -212,6 +222,7 @@ def request_submit(
             by_beneficiary=by is None,
             data={"entity": receiving.pk, "channel": channel},
         )
+        sla_clock_start(request)
         for checked in attachments:
             attachment_store(
                 request=request,
@@ -347,6 +358,7 @@ def request_ask_beneficiary(*, request: Request, by: User, question: str) -> Req
             by=by,
             data={"message": message.pk},
         )
+        sla_clock_pause(locked)
         notify_beneficiary(request=locked, template="info_requested")
     return locked
 
@@ -360,6 +372,7 @@ def request_reply(*, request: Request, by: User, body: str) -> Message:
         previous = _move(locked, Action.REPLY, fields=fields)
         message = _message(locked, body, by=by)
         _event(locked, EventKind.REPLIED, from_status=previous, by=by, data={"message": message.pk})
+        sla_clock_first_response(locked)
         notify_beneficiary(request=locked, template="replied")
     return message
 
@@ -402,6 +415,7 @@ def request_answer(
             by=by,
             data={"message": message.pk, "resolution_code": code},
         )
+        sla_clock_answered(locked)
         notify_beneficiary(request=locked, template="answered")
     return locked
 
@@ -430,6 +444,7 @@ def request_forward(*, request: Request, by: User, to_entity: Entity, reason: st
             by=by,
             data={"from_entity": source.pk, "to_entity": target.pk, "reason": reason},
         )
+        sla_clock_transferred(locked, returned=False)
     return locked
 
 
@@ -476,6 +491,7 @@ def request_return(*, request: Request, by: User, reason: str) -> Request:
             by=by,
             data={"from_entity": current.pk, "to_entity": source.pk, "reason": reason},
         )
+        sla_clock_transferred(locked, returned=True)
     return locked
 
 
@@ -500,6 +516,7 @@ def request_cancel(
             by_beneficiary=beneficiary is not None,
             data={"reason": reason},
         )
+        sla_clock_stop(locked)
     return locked
 
 
@@ -512,6 +529,7 @@ def request_reopen(*, request: Request, by: User, reason: str) -> Request:
         locked.answered_at = None
         previous = _move(locked, Action.REOPEN, fields=["answered_at"])
         _event(locked, EventKind.REOPENED, from_status=previous, by=by, data={"reason": reason})
+        sla_clock_reopen(locked)
     return locked
 
 
@@ -561,6 +579,7 @@ def request_beneficiary_reply(
             by_beneficiary=True,
             data={"message": message.pk, "attachments": len(attachments)},
         )
+        sla_clock_resume(locked)
     return message
 
 
