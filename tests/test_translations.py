@@ -311,14 +311,18 @@ def test_the_portal_home_page_has_an_arabic_main_heading(client, db):
 def test_an_arabic_sms_fits_one_part_before_its_link(notification):
     # Given a tracking number and a link (the link alone may need a second part)
     link = "https://tawasul.example/"
-    context = {"tracking": "482-9310-5726", "portal_url": link, "kind": ""}
+    context = {"tracking": "482-9310-5726", "portal_url": link, "kind": "", "code": "493817"}
 
     # When the SMS is rendered in Arabic
     with translation.override("ar"):
         text = " ".join(render_to_string(f"notifications/{notification}_sms.txt", context).split())
 
-    # Then it is Arabic, carries both, and its words fit one part
+    # Then it is Arabic, carries what it is for, and its words fit one part
     assert ARABIC_LETTER.search(text)
-    assert "482-9310-5726" in text
-    assert link in text
+    if notification == "sign_in_code":
+        assert "493817" in text
+        assert link not in text  # a code message carries no link: nothing to click and phish
+    else:
+        assert "482-9310-5726" in text
+        assert link in text
     assert len(text.replace(link, "")) <= ARABIC_SMS_PART, text

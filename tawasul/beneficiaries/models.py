@@ -68,3 +68,39 @@ class Beneficiary(models.Model):
     def masked_national_id(self) -> str:
         nid = self.national_id or ""
         return f"{nid[:1]}{'•' * 6}{nid[-3:]}" if nid else ""
+
+
+class CodePurpose(models.TextChoices):
+    SIGN_IN = "sign_in", _("Sign in")
+    TRACK = "track", _("Track one request")
+
+
+class SignInCode(models.Model):
+    """A one-time code sent to a mobile or an e-mail address.
+
+    Neither the code nor the address is stored: only keyed digests (HMAC with the
+    secret key), enough to check a code and to count requests per address.
+    """
+
+    public_id = models.CharField(max_length=32, unique=True)
+    purpose = models.CharField(_("purpose"), max_length=8, choices=CodePurpose.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=ContactChannel.choices)
+    destination_digest = models.CharField(max_length=64)
+    code_digest = models.CharField(max_length=64)
+    request = models.ForeignKey(
+        "cases.Request", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    expires_at = models.DateTimeField(_("expires at"))
+    consumed_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [
+            models.Index(fields=["destination_digest", "created_at"], name="code_destination"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.public_id[:6]}…"

@@ -13,7 +13,7 @@ from tawasul.core.errors import InvalidInput
 from tawasul.core.validators import mobile_clean, national_id_clean
 
 
-def _email_clean(value: str) -> str:
+def email_clean(value: str) -> str:
     email = (value or "").strip().lower()
     if not email:
         return ""
@@ -50,7 +50,7 @@ def beneficiary_register(
         )
     nid = national_id_clean(national_id) if national_id else None
     phone = mobile_clean(mobile) if mobile else ""
-    mail = _email_clean(email)
+    mail = email_clean(email)
     if not phone and not mail:
         raise InvalidInput(
             _("Give a mobile number or an e-mail address so we can reach you."),

@@ -34,7 +34,7 @@ from tawasul.channels.notifications import (
     notification_render_email,
     notification_render_sms,
 )
-from tawasul.channels.outbox import outbox_wake_after_commit
+from tawasul.channels.outbox import SENSITIVE_KEY, outbox_wake_after_commit
 from tawasul.channels.sms import SmsDeliveryError, SmsGateway, sms_gateway
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,9 @@ def _mine(message: OutboxMessage) -> Q:
 
 
 def _record_sent(message: OutboxMessage, provider_id: str, counts: DrainCounts) -> None:
+    scrubbed: dict[str, object] = {"context": {}} if message.context.get(SENSITIVE_KEY) else {}
     OutboxMessage.objects.filter(_mine(message)).update(
+        **scrubbed,
         status=OutboxStatus.SENT,
         sent_at=timezone.now(),
         claimed_until=None,
@@ -150,14 +152,17 @@ def _record_sent(message: OutboxMessage, provider_id: str, counts: DrainCounts) 
 
 def _record_failure(message: OutboxMessage, error: Exception, counts: DrainCounts) -> None:
     permanent = isinstance(error, _PERMANENT)
+    scrubbed: dict[str, object] = {}
     if permanent or message.attempts >= settings.TAWASUL_OUTBOX_MAX_ATTEMPTS:
         status, next_attempt_at = OutboxStatus.FAILED, message.next_attempt_at
+        scrubbed = {"context": {}} if message.context.get(SENSITIVE_KEY) else {}
         counts.failed += 1
     else:
         status = OutboxStatus.PENDING
         next_attempt_at = timezone.now() + outbox_backoff(message.attempts)
         counts.retrying += 1
     OutboxMessage.objects.filter(_mine(message)).update(
+        **scrubbed,
         status=status,
         next_attempt_at=next_attempt_at,
         claimed_until=None,

@@ -19,8 +19,11 @@ from django.utils import translation
 
 from tawasul.channels.models import OutboxMessage
 from tawasul.core.ids import tracking_number_display
+from tawasul.core.templatetags.tawasul_dates import dual_datetime_label
 
-NOTIFICATIONS = ("acknowledgement", "info_requested", "replied", "answered")
+NOTIFICATIONS = ("acknowledgement", "info_requested", "replied", "answered", "sign_in_code")
+# E-mails to staff (no SMS version): the SLA sweep's warnings, breaches and escalations.
+STAFF_NOTIFICATIONS = ("sla_warning", "sla_breached", "sla_escalated")
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
 
@@ -43,7 +46,7 @@ def notification_language(message: OutboxMessage) -> str:
 
 def notification_context(message: OutboxMessage) -> dict[str, Any]:
     """What the templates may use: the tracking number, the portal link, the request kind."""
-    if message.template not in NOTIFICATIONS:
+    if message.template not in NOTIFICATIONS and message.template not in STAFF_NOTIFICATIONS:
         raise UnknownNotification(message.template)
     request = message.request if message.request_id else None
     digits = str(message.context.get("tracking_number") or "")
@@ -54,6 +57,8 @@ def notification_context(message: OutboxMessage) -> dict[str, Any]:
         "tracking": tracking_number_display(digits) if digits else "",
         "portal_url": settings.TAWASUL_PORTAL_URL.rstrip("/") + "/",
         "kind": request.get_kind_display() if request is not None else "",
+        "resolution_due": dual_datetime_label(request.resolution_due) if request else "",
+        "code": str(message.context.get("code") or ""),
     }
 
 

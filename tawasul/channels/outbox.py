@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,6 +13,8 @@ from tawasul.channels.models import OutboxChannel, OutboxMessage
 from tawasul.core.validators import mobile_masked
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
     from tawasul.cases.models import Request
 
 
@@ -40,6 +44,65 @@ def notify_beneficiary(*, request: Request, template: str) -> OutboxMessage | No
     )
     outbox_wake_after_commit()
     return message
+
+
+def notify_address(
+    *,
+    channel: str,
+    recipient: str,
+    template: str,
+    language: str,
+    context: dict[str, str],
+    sensitive: bool = False,
+) -> OutboxMessage:
+    """Queue `template` to an address that is not (yet) a beneficiary's, e.g. a sign-in code.
+
+    With `sensitive`, the context is wiped from the row as soon as it is sent.
+    """
+    message = OutboxMessage.objects.create(
+        channel=channel,
+        recipient=recipient,
+        template=template,
+        language=language if language in ("ar", "en") else "ar",
+        context={**context, SENSITIVE_KEY: True} if sensitive else context,
+        next_attempt_at=timezone.now(),
+    )
+    outbox_wake_after_commit()
+    return message
+
+
+SENSITIVE_KEY = "_sensitive"
+
+
+def notify_staff(
+    *, request: Request, users: Iterable[AbstractBaseUser], template: str
+) -> list[OutboxMessage]:
+    """Queue `template` by e-mail to each staff member about a request (once per person).
+
+    Staff without an e-mail address are skipped. Call inside the transaction of
+    the change, like `notify_beneficiary`.
+    """
+    messages: list[OutboxMessage] = []
+    seen: set[str] = set()
+    for user in users:
+        email = (getattr(user, "email", "") or "").strip()
+        if not email or email.lower() in seen or not user.is_active:
+            continue
+        seen.add(email.lower())
+        messages.append(
+            OutboxMessage.objects.create(
+                channel=OutboxChannel.EMAIL,
+                recipient=email,
+                template=template,
+                language=settings.LANGUAGE_CODE,
+                context={"tracking_number": request.tracking_number},
+                request=request,
+                next_attempt_at=timezone.now(),
+            )
+        )
+    if messages:
+        outbox_wake_after_commit()
+    return messages
 
 
 def outbox_wake_after_commit() -> None:

@@ -67,3 +67,8 @@ class AccessDenied(DomainError):
 class NotFound(DomainError):
     code = "not_found"
     status = 404
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
