@@ -13,11 +13,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tawasul.cases.models import Category, Kind, Request, SlaState
+from tawasul.cases.models import Category, Kind, Priority, Request, SlaState
 from tawasul.directory.models import CareCentre, Entity
-from tawasul.sla.business_time import WorkingCalendar
-from tawasul.sla.calendars import working_calendar_for_entity
+from tawasul.sla.business_time import WorkingCalendar, business_minutes_add
+from tawasul.sla.calendars import DEFAULT_CALENDAR, working_calendar_for_entity
 from tawasul.sla.clocks import business_minutes_signed, request_calendar
+from tawasul.sla.policies import sla_policy_for, sla_targets_of
 
 _LIVE = (SlaState.RUNNING, SlaState.BREACHED)
 
@@ -77,6 +78,39 @@ def working_day_minutes(calendar: WorkingCalendar) -> int:
     return sum(
         (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
         for opens, closes in calendar.shifts
+    )
+
+
+@dataclass(frozen=True)
+class SlaPromise:
+    """What the portal promises a request sent now: working days and the expected date."""
+
+    working_days: int
+    answer_by: datetime
+
+
+def sla_promise(*, entity: Entity | None = None, now: datetime | None = None) -> SlaPromise:
+    """The resolution target for an ordinary request sent now to `entity` (default: the
+    central centre), as whole working days and as the instant it falls due."""
+    now = now or timezone.now()
+    centre = (
+        CareCentre.objects.filter(entity=entity).first()
+        if entity is not None
+        else CareCentre.objects.filter(is_central=True).select_related("entity").first()
+    )
+    target_entity = entity or (centre.entity if centre is not None else None)
+    calendar = (
+        working_calendar_for_entity(target_entity, around=now)
+        if target_entity is not None
+        else DEFAULT_CALENDAR
+    )
+    targets = sla_targets_of(
+        sla_policy_for(centre=centre, kind=Kind.INQUIRY, category=None, priority=Priority.NORMAL)
+    )
+    per_day = working_day_minutes(calendar) or 1
+    return SlaPromise(
+        working_days=max(1, math.ceil(targets.resolution_minutes / per_day)),
+        answer_by=business_minutes_add(calendar, now, targets.resolution_minutes),
     )
 
 
