@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install messages messages-extract demo clean
+.PHONY: run test lint format install messages messages-extract demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ format: $(STAMP)
 demo: messages
 	$(BIN)/tawasul migrate --noinput -v0
 	$(BIN)/tawasul demo
+
+# Scale benchmarks (PostgreSQL: set DATABASE_URL to a database whose name contains "bench").
+bench: $(STAMP)
+	$(BIN)/tawasul migrate --noinput -v0
+	$(BIN)/python -m bench.sla_sweep --requests $${BENCH_REQUESTS:-1000000}
 
 clean:
 	rm -rf $(VENV) var
