@@ -1,8 +1,12 @@
 from django.urls import path
 
-from tawasul.portal import views
+from tawasul.portal import request_views, signin_views, submit_views, track_views, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    *signin_views.urlpatterns,
+    *submit_views.urlpatterns,
+    *request_views.urlpatterns,
+    *track_views.urlpatterns,
 ]
