@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "tawasul.cases",
     "tawasul.channels",
     "tawasul.sla",
+    "tawasul.feedback",
     "tawasul.portal",
 ]
 

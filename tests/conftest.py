@@ -8,13 +8,16 @@ without a centre; and a university with its own centre.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
+from django.utils.translation import trans_real
 
 # Sync Playwright runs an event loop in the test thread; the ORM must be allowed there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -245,6 +248,50 @@ def channels_in_memory(settings: object) -> Iterator[None]:
     mail.outbox = []
     yield
     sms.outbox.clear()
+
+
+# --- translations ---------------------------------------------------------------------
+
+LATIN = re.compile(r"[A-Za-z]{2}")
+# Not words to translate: product and standard names.
+ALLOWED = {"Open311", "Tawasul", "ISO", "SMS", "PDF", "JPEG", "PNG", "Asia/Riyadh"}
+
+
+@pytest.fixture
+def untranslated(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Record every msgid rendered in Arabic without an Arabic translation."""
+    misses: set[str] = set()
+    depth = threading.local()
+    original_gettext = trans_real.DjangoTranslation.gettext
+    original_ngettext = trans_real.DjangoTranslation.ngettext
+
+    def recorded(original, self, *args):
+        level = getattr(depth, "level", 0)
+        depth.level = level + 1
+        try:
+            result = original(self, *args)
+        finally:
+            depth.level = level
+        message = args[0]
+        if (
+            level == 0
+            and self.language() == "ar"
+            and result in args[:2]
+            and LATIN.search(message)
+            and message not in ALLOWED
+        ):
+            misses.add(message)
+        return result
+
+    monkeypatch.setattr(
+        trans_real.DjangoTranslation, "gettext", lambda self, m: recorded(original_gettext, self, m)
+    )
+    monkeypatch.setattr(
+        trans_real.DjangoTranslation,
+        "ngettext",
+        lambda self, s, p, n: recorded(original_ngettext, self, s, p, n),
+    )
+    return misses
 
 
 # --- browser ------------------------------------------------------------------------

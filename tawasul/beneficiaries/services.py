@@ -95,3 +95,25 @@ def beneficiary_register(
             beneficiary.consent_at = timezone.now()
             beneficiary.save(update_fields=["consent_at"])
     return beneficiary
+
+
+def beneficiary_contact_set(*, beneficiary: Beneficiary, preferred_contact: str) -> Beneficiary:
+    """Change how the beneficiary wants to hear from us (SMS or e-mail).
+
+    The chosen channel must have its address on file; nothing is written when it
+    is already the preferred one.
+    """
+    addresses: dict[str, str] = {
+        ContactChannel.SMS.value: beneficiary.mobile,
+        ContactChannel.EMAIL.value: beneficiary.email,
+    }
+    if not addresses.get(preferred_contact):
+        raise InvalidInput(
+            _("The preferred contact channel needs its address."),
+            code="contact_invalid",
+            details={"field": "preferred_contact"},
+        )
+    if beneficiary.preferred_contact != preferred_contact:
+        beneficiary.preferred_contact = preferred_contact
+        beneficiary.save(update_fields=["preferred_contact"])
+    return beneficiary

@@ -20,11 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tawasul.beneficiaries.models import CodePurpose, ContactChannel, SignInCode
-from tawasul.beneficiaries.services import email_clean
+from tawasul.beneficiaries.models import Beneficiary, CodePurpose, ContactChannel, SignInCode
+from tawasul.beneficiaries.services import beneficiary_register, email_clean
 from tawasul.channels.outbox import notify_address
 from tawasul.core.errors import InvalidInput, RateLimited
-from tawasul.core.validators import mobile_clean
+from tawasul.core.validators import mobile_clean, national_id_clean
 
 CODE_DIGITS = 6
 
@@ -155,3 +155,81 @@ def signin_code_verify(
     return VerifiedCode(
         destination_digest=row.destination_digest, channel=row.channel, request_id=row.request_id
     )
+
+
+def signin_code_decoy(*, destination: str, ip: str, purpose: str = CodePurpose.TRACK) -> str:
+    """Count an attempt exactly as `signin_code_send` does, but send nothing.
+
+    For tracking without an account when the number and the mobile do not match:
+    the same rate limits apply and a challenge id comes back, so the answer looks
+    the same; no code can ever verify against it.
+    """
+    target = destination_parse(destination)
+    _rate_limit(destination=target, ip=ip)
+    public_id = secrets.token_urlsafe(18)
+    SignInCode.objects.create(
+        public_id=public_id,
+        purpose=purpose,
+        channel=target.channel,
+        destination_digest=target.digest,
+        code_digest=keyed_digest("decoy", secrets.token_urlsafe(18)),
+        expires_at=timezone.now() + timedelta(seconds=_setting("TAWASUL_CODE_TTL_SECONDS", 600)),
+    )
+    return public_id
+
+
+def beneficiary_for_destination(destination: Destination) -> Beneficiary | None:
+    """The beneficiary reached at this verified address (the most recent if several)."""
+    field = "mobile" if destination.channel == ContactChannel.SMS else "email"
+    return (
+        Beneficiary.objects.filter(**{field: destination.address})
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def beneficiary_sign_up(
+    *,
+    destination: Destination,
+    national_id: str,
+    full_name: str,
+    kind: str,
+    language: str,
+    consent: bool,
+) -> Beneficiary:
+    """First sign-in: record who owns the verified `destination`, with their consent.
+
+    A national ID already registered to someone reached at another address is
+    refused: otherwise anyone who verified their own mobile could take over
+    another person's record by typing that person's national ID.
+    """
+    if not consent:
+        raise InvalidInput(
+            _("Please read the privacy notice and agree to it to continue."),
+            code="consent_required",
+            details={"field": "consent"},
+        )
+    nid = national_id_clean(national_id)
+    sms = destination.channel == ContactChannel.SMS
+    with transaction.atomic():
+        existing = Beneficiary.objects.select_for_update().filter(national_id=nid).first()
+        if existing is not None and destination.address not in (existing.mobile, existing.email):
+            raise InvalidInput(
+                _(
+                    "This national ID or iqama number is registered with another mobile number "
+                    "or e-mail address. Sign in with that one, or contact the beneficiary care "
+                    "centre."
+                ),
+                code="national_id_taken",
+                details={"field": "national_id"},
+            )
+        return beneficiary_register(
+            full_name=full_name,
+            national_id=nid,
+            mobile=destination.address if sms else (existing.mobile if existing else ""),
+            email=(existing.email if existing else "") if sms else destination.address,
+            kind=kind,
+            language=language,
+            preferred_contact=existing.preferred_contact if existing else destination.channel,
+            consent=True,
+        )

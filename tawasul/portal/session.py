@@ -12,7 +12,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,7 +24,7 @@ BENEFICIARY_KEY = "portal_beneficiary_id"
 PENDING_KEY = "portal_pending_destination"  # {"channel", "address"} after a code, before identity
 TRACKED_KEY = "portal_tracked_request_id"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def portal_sign_in(request: HttpRequest, beneficiary: Beneficiary) -> None:
@@ -52,7 +53,7 @@ def beneficiary_required(view: View) -> View:
     """Send anyone not signed in to the sign-in page, then back here."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if current_beneficiary(request) is None:
             return redirect(f"{reverse('portal:signin')}?next={request.get_full_path()}")
         return view(request, *args, **kwargs)
