@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
-from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from tawasul.cases.attachments import CheckedFile, attachment_check
 from tawasul.cases.models import Kind
 from tawasul.cases.selectors import StatusGroup
-from tawasul.core.errors import InvalidInput
 from tawasul.feedback.models import COMMENT_MAX
-
-REPLY_FILES_MAX = 5
+from tawasul.portal.uploads import CheckedFilesField
 
 
 class RequestFilterForm(forms.Form):
@@ -32,51 +24,13 @@ class RequestFilterForm(forms.Form):
     )
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class CheckedFilesField(forms.FileField):
-    """Any number of optional uploads, each checked by its bytes (`attachment_check`)."""
-
-    widget = MultipleFileInput
-
-    def __init__(self, *, max_files: int = REPLY_FILES_MAX, **kwargs: Any) -> None:
-        self.max_files = max_files
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[CheckedFile]:
-        uploads = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
-        if len(uploads) > self.max_files:
-            raise forms.ValidationError(
-                format_lazy(_("Attach at most {count} files."), count=self.max_files)
-            )
-        checked = []
-        for upload in uploads:
-            checked.append(self._check(super().clean(upload, initial)))
-        return checked
-
-    @staticmethod
-    def _check(upload: UploadedFile) -> CheckedFile:
-        # Read one byte past the limit: enough to tell "too large" without reading it all.
-        content = upload.read(settings.TAWASUL_ATTACHMENT_MAX_BYTES + 1)
-        try:
-            return attachment_check(name=upload.name or "", content=content)
-        except InvalidInput as error:
-            raise forms.ValidationError(str(error.message), code=error.code) from None
-
-
 class ReplyForm(forms.Form):
     body = forms.CharField(
         label=_("Your reply"),
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    attachments = CheckedFilesField(
-        label=_("Attachments (optional)"),
-        help_text=_("PDF, images (JPEG, PNG) or Word files, up to 5 files."),
-    )
+    attachments = CheckedFilesField(label=_("Attachments (optional)"))
 
 
 class ObjectionForm(forms.Form):

@@ -7,24 +7,18 @@ category, subject, description), so a service error lands on its field.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tawasul.beneficiaries.models import Beneficiary, ContactChannel
-from tawasul.cases.attachments import CheckedFile, attachment_check
 from tawasul.cases.models import Category, Kind
-from tawasul.core.errors import InvalidInput
 from tawasul.directory.models import CareCentre, Entity, EntityKind
+from tawasul.portal.uploads import MAX_FILES, CheckedFilesField
 
-MAX_FILES = 5
 SUBJECT_MIN, SUBJECT_MAX = 3, 200
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
 
@@ -48,15 +42,6 @@ KIND_HINTS: dict[str, Any] = {
         "Point out something you noticed that needs attention, even if it does not affect you."
     ),
     Kind.PRAISE: _("Thank a teacher, a school or an employee; we pass your words on."),
-}
-
-_EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "image/jpeg": ".jpg,.jpeg",
-    "image/png": ".png",
-    "image/webp": ".webp",
-    "image/heic": ".heic",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
 }
 
 Choices = list[tuple[Any, Any]]
@@ -155,17 +140,6 @@ def email_masked(email: str) -> str:
     return f"{local[:1]}•••@{domain}" if domain else "•••"
 
 
-def attachment_accept() -> str:
-    """The `accept` attribute of the file input: the allowed types and their extensions."""
-    types: Iterable[str] = settings.TAWASUL_ATTACHMENT_TYPES
-    parts: list[str] = []
-    for content_type in types:
-        parts.append(content_type)
-        if content_type in _EXTENSIONS:
-            parts.append(_EXTENSIONS[content_type])
-    return ",".join(parts)
-
-
 # --- widgets and fields -------------------------------------------------------------------
 
 
@@ -186,22 +160,6 @@ class CategorySelect(forms.Select):
                 if kinds is not None:
                     option["attrs"]["data-kinds"] = kinds
         return context
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; each is checked by `RequestNewForm.clean_attachments`."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in files if item]
 
 
 # --- the form -------------------------------------------------------------------------------
@@ -233,7 +191,7 @@ class RequestNewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("What happened, where and when. Do not write passwords or bank details."),
     )
-    attachments = MultipleFileField(label=_("Attachments (optional)"), required=False)
+    attachments = CheckedFilesField(label=_("Attachments (optional)"), max_files=MAX_FILES)
     preferred_contact = forms.ChoiceField(
         label=_("How should we contact you?"), widget=forms.RadioSelect
     )
@@ -251,44 +209,6 @@ class RequestNewForm(forms.Form):
         category_field.choices = choices
         contact_field = cast(forms.ChoiceField, self.fields["preferred_contact"])
         contact_field.choices = contact_choices(beneficiary)
-        limit_mb = round(settings.TAWASUL_ATTACHMENT_MAX_BYTES / (1 << 20), 1)
-        limit_mb = int(limit_mb) if limit_mb.is_integer() else limit_mb
-        self.fields["attachments"].help_text = format_lazy(
-            _("Up to {count} files, {limit} MB each: PDF, images (JPEG, PNG) or Word."),
-            count=MAX_FILES,
-            limit=limit_mb,
-        )
-        self.fields["attachments"].widget.attrs["accept"] = attachment_accept()
-
-    def clean_attachments(self) -> list[CheckedFile]:
-        """Each file checked by its bytes; a file over the limit is not read past it."""
-        uploads: Sequence[UploadedFile] = self.cleaned_data.get("attachments") or []
-        if len(uploads) > MAX_FILES:
-            raise forms.ValidationError(
-                _("Attach at most %(max_files)s files."),
-                code="too_many_files",
-                params={"max_files": MAX_FILES},
-            )
-        limit = settings.TAWASUL_ATTACHMENT_MAX_BYTES
-        checked: list[CheckedFile] = []
-        errors: list[forms.ValidationError] = []
-        for upload in uploads:
-            upload.seek(0)
-            try:
-                checked.append(
-                    attachment_check(name=upload.name or "", content=upload.read(limit + 1))
-                )
-            except InvalidInput as error:
-                errors.append(
-                    forms.ValidationError(
-                        "%(name)s: %(message)s",
-                        code=error.code,
-                        params={"name": upload.name, "message": error.message},
-                    )
-                )
-        if errors:
-            raise forms.ValidationError(errors)
-        return checked
 
     def kind_hints(self) -> list[tuple[Any, Any]]:
         """Each kind's radio button beside its one-line explanation."""

@@ -15,7 +15,8 @@ from tawasul.cases.services import request_submit
 from tawasul.core.errors import DomainError, InvalidInput, NotFound
 from tawasul.portal.errors import form_error_add
 from tawasul.portal.session import beneficiary_required, current_beneficiary
-from tawasul.portal.submit_forms import MAX_FILES, RequestNewForm
+from tawasul.portal.submit_forms import RequestNewForm
+from tawasul.portal.uploads import MAX_FILES
 
 
 def _signed_in(request: HttpRequest) -> Beneficiary:
