@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "tawasul.sla",
     "tawasul.feedback",
     "tawasul.portal",
+    "tawasul.console",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("console/", include("tawasul.console.urls")),
     path("", include("tawasul.portal.urls")),
     prefix_default_language=False,
 )

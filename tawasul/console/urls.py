@@ -1,0 +1,21 @@
+from django.urls import path
+
+from tawasul.console import (
+    auth_views,
+    intake_views,
+    oversight_views,
+    queue_views,
+    workspace_views,
+)
+from tawasul.console.access import staff_required
+from tawasul.console.views import console_home
+
+app_name = "console"
+urlpatterns = [
+    path("", staff_required(console_home), name="home"),
+    *auth_views.urlpatterns,
+    *queue_views.urlpatterns,
+    *workspace_views.urlpatterns,
+    *intake_views.urlpatterns,
+    *oversight_views.urlpatterns,
+]
