@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "huey.contrib.djhuey",
     "treebeard",
+    "axes",
     "tawasul.core",
     "tawasul.directory",
     "tawasul.beneficiaries",
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the locked page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -162,7 +164,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "console:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses sign-in while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-in lockout (django-axes): per username and address, lifted after an hour.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "console/locked.html"
+AXES_HTTP_RESPONSE_CODE = 403  # the locked page (axes 8 defaults to 429)
+AXES_RESET_ON_SUCCESS = True
 
 # --- Language and time ------------------------------------------------------------
 LANGUAGE_CODE = "ar"

@@ -35,6 +35,7 @@ EXPECTED = {
     (Action.RETURN, N): N, (Action.RETURN, AS): N, (Action.RETURN, IP): N, (Action.RETURN, AW): N,
     (Action.CANCEL, N): CA, (Action.CANCEL, AS): CA, (Action.CANCEL, IP): CA,
     (Action.CANCEL, AW): CA, (Action.CANCEL, AN): CA, (Action.CANCEL, OB): CA,
+    (Action.MERGE, N): CL, (Action.MERGE, AS): CL, (Action.MERGE, IP): CL, (Action.MERGE, AW): CL,
 }  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from tawasul.cases.models import Attachment, Category, Event, Message, Request
+from tawasul.cases.models import Attachment, CannedResponse, Category, Event, Message, Request
 from tawasul.core.admin import ReadOnlyAdminMixin
 from tawasul.core.ids import tracking_number_parse
 from tawasul.core.templatetags.tawasul_dates import dual_datetime_label
@@ -192,3 +192,14 @@ class RequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-a
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_staff(request)
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Bilingual ready-made replies; placeholders {tracking_number}, {name}, {entity}."""
+
+    list_display = ("title_ar", "title_en", "centre", "is_active")
+    list_filter = ("is_active", "centre")
+    list_select_related = ("centre",)
+    search_fields = ("title_ar", "title_en", "body_ar", "body_en")
+    fields = ("centre", "title_ar", "title_en", "body_ar", "body_en", "is_active")

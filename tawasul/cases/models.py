@@ -12,7 +12,7 @@ from treebeard.mp_tree import MP_Node, MP_NodeManager
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.core.ids import tracking_number_display
 from tawasul.core.models import BilingualNameMixin
-from tawasul.directory.models import Entity
+from tawasul.directory.models import CareCentre, Entity
 
 
 class Kind(models.TextChoices):
@@ -132,6 +132,14 @@ class Request(models.Model):
     resolution_code = models.CharField(_("resolution code"), max_length=30, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
     transfer_count = models.PositiveSmallIntegerField(_("transfers"), default=0)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_requests",
+        verbose_name=_("merged into"),
+    )
     created_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
@@ -280,6 +288,12 @@ class EventKind(models.TextChoices):
     SLA_PAUSED = "sla_paused", _("Clock paused")
     SLA_RESUMED = "sla_resumed", _("Clock resumed: new expected date")
     SLA_RESTARTED = "sla_restarted", _("Clock restarted: new expected date")
+    BENEFICIARY_REVEALED = "beneficiary_revealed", _("Beneficiary details revealed")
+    RECATEGORISED = "recategorised", _("Category changed")
+    REPRIORITISED = "reprioritised", _("Priority changed")
+    LINKED = "linked", _("Linked to a related request")
+    MERGED = "merged", _("Merged into another request")
+    MERGED_FROM = "merged_from", _("A duplicate request was merged into this one")
 
 
 class EventQuerySet(models.QuerySet["Event"]):
@@ -327,3 +341,71 @@ class Event(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("Request events are append-only.")
+
+
+class RequestLink(models.Model):
+    """Two related requests, linked by staff. Symmetric in reads: one row per pair."""
+
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="links_out", verbose_name=_("request")
+    )
+    related = models.ForeignKey(
+        Request,
+        on_delete=models.CASCADE,
+        related_name="links_in",
+        verbose_name=_("related request"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("request link")
+        verbose_name_plural = _("request links")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "related"], name="request_link_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(request=models.F("related")), name="request_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} ↔ {self.related_id}"
+
+
+class CannedResponse(models.Model):
+    """A ready-made bilingual reply, for one centre or (no centre) for all of them.
+
+    The body may use `{tracking_number}`, `{name}` (the beneficiary's first name)
+    and `{entity}` (the owning entity's name); see `tawasul.cases.canned`.
+    """
+
+    centre = models.ForeignKey(
+        CareCentre,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+        verbose_name=_("care centre"),
+        help_text=_("Empty: offered to every centre."),
+    )
+    title_ar = models.CharField(_("title (Arabic)"), max_length=120)
+    title_en = models.CharField(_("title (English)"), max_length=120, blank=True)
+    body_ar = models.TextField(_("text (Arabic)"))
+    body_en = models.TextField(_("text (English)"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+        ordering = ["title_ar", "id"]
+
+    def __str__(self) -> str:
+        return self.title_ar
+
+    def title(self, language: str) -> str:
+        return self.title_en if language == "en" and self.title_en else self.title_ar
+
+    def body(self, language: str) -> str:
+        return self.body_en if language == "en" and self.body_en else self.body_ar

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -25,11 +26,12 @@ from tawasul.cases.models import (
     Message,
     Priority,
     Request,
+    RequestLink,
     Visibility,
 )
 from tawasul.cases.workflow import Action, next_status
 from tawasul.channels.outbox import notify_beneficiary
-from tawasul.core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from tawasul.core.errors import AccessDenied, Conflict, IllegalTransition, InvalidInput, NotFound
 from tawasul.core.ids import tracking_number_new
 from tawasul.directory import access
 from tawasul.directory.access import Permission
@@ -619,3 +621,174 @@ def request_close_on_expiry(*, request: Request) -> Request:
         previous = _move(locked, Action.CLOSE_ON_EXPIRY, fields=["closed_at"])
         _event(locked, EventKind.CLOSED_ON_EXPIRY, from_status=previous)
     return locked
+
+
+# --- workspace actions: reveal, category, priority, links, merge ----------------------------
+
+
+def request_reveal_beneficiary(*, request: Request, by: User) -> Beneficiary:
+    """The beneficiary's personal data, unmasked; every reveal is logged (internal event)."""
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.VIEW, locked)
+        _event(
+            locked,
+            EventKind.BENEFICIARY_REVEALED,
+            from_status=locked.status,
+            by=by,
+            is_public=False,
+        )
+    return locked.beneficiary
+
+
+def _ensure_open(request: Request) -> None:
+    if not request.is_open:
+        raise IllegalTransition(
+            _("This request is finished and can no longer be changed."),
+            details={"status": request.status},
+        )
+
+
+def request_recategorise(*, request: Request, by: User, category: Category | int) -> Request:
+    """Move the request to another category that takes its kind (logged, from → to)."""
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.WORK, locked)
+        _ensure_open(locked)
+        new = _category(category, locked.kind)
+        previous = locked.category_id
+        if new.pk == previous:
+            raise InvalidInput(
+                _("The request is already in this category."),
+                code="same_category",
+                details={"field": "category"},
+            )
+        locked.category = new
+        locked.save(update_fields=["category", "updated_at"])
+        _event(
+            locked,
+            EventKind.RECATEGORISED,
+            from_status=locked.status,
+            by=by,
+            is_public=False,
+            data={"from": previous, "to": new.pk},
+        )
+    return locked
+
+
+def request_set_priority(*, request: Request, by: User, priority: str) -> Request:
+    """Change the request's priority (logged, from → to)."""
+    priority = _choice(priority, Priority, "priority")
+    with transaction.atomic():
+        locked = _lock(request)
+        access.ensure_can(by, P.WORK, locked)
+        _ensure_open(locked)
+        previous = locked.priority
+        if priority == previous:
+            raise InvalidInput(
+                _("The request already has this priority."),
+                code="same_priority",
+                details={"field": "priority"},
+            )
+        locked.priority = priority
+        locked.save(update_fields=["priority", "updated_at"])
+        _event(
+            locked,
+            EventKind.REPRIORITISED,
+            from_status=locked.status,
+            by=by,
+            is_public=False,
+            data={"from": previous, "to": priority},
+        )
+    return locked
+
+
+def _lock_pair(first: Request, second: Request) -> tuple[Request, Request]:
+    """Both rows locked, in pk order (no deadlock between two opposite actions)."""
+    if first.pk == second.pk:
+        raise InvalidInput(
+            _("A request cannot be linked to or merged with itself."),
+            code="same_request",
+            details={"field": "tracking_number"},
+        )
+    locked = {row.pk: _lock(row) for row in sorted((first, second), key=lambda row: row.pk)}
+    return locked[first.pk], locked[second.pk]
+
+
+def request_linked_ids(request: Request) -> set[int]:
+    """Ids of the requests linked to this one, whichever side created the link."""
+    pairs = RequestLink.objects.filter(Q(request=request) | Q(related=request)).values_list(
+        "request_id", "related_id"
+    )
+    return {other for pair in pairs for other in pair if other != request.pk}
+
+
+def request_link(*, request: Request, other: Request, by: User) -> RequestLink:
+    """Link two related requests (both within the user's reach to work on)."""
+    with transaction.atomic():
+        locked, related = _lock_pair(request, other)
+        access.ensure_can(by, P.WORK, locked)
+        access.ensure_can(by, P.WORK, related)
+        if RequestLink.objects.filter(
+            Q(request=locked, related=related) | Q(request=related, related=locked)
+        ).exists():
+            raise Conflict(_("These requests are already linked."), code="already_linked")
+        link = RequestLink.objects.create(request=locked, related=related, created_by_id=by.pk)
+        for one, two in ((locked, related), (related, locked)):
+            _event(
+                one,
+                EventKind.LINKED,
+                from_status=one.status,
+                by=by,
+                is_public=False,
+                data={"request": two.pk, "tracking_number": two.tracking_number},
+            )
+    return link
+
+
+def request_merge(*, request: Request, into: Request, by: User, reason: str) -> Request:
+    """Close `request` as a duplicate of `into` (the survivor); its beneficiary is told.
+
+    Both timelines are kept: a public event on the merged request names the
+    survivor's tracking number, an internal event on the survivor names the duplicate.
+    """
+    reason = _text(reason, field="reason", minimum=3, maximum=1000)
+    with transaction.atomic():
+        merged, survivor = _lock_pair(request, into)
+        access.ensure_can(by, P.WORK, merged)
+        access.ensure_can(by, P.WORK, survivor)
+        if not survivor.is_open or survivor.merged_into_id is not None:
+            raise Conflict(
+                _("A request can only be merged into an open request."), code="survivor_closed"
+            )
+        merged.merged_into, merged.closed_at = survivor, timezone.now()
+        previous = _move(merged, Action.MERGE, fields=["merged_into", "closed_at"])
+        _event(
+            merged,
+            EventKind.MERGED,
+            from_status=previous,
+            by=by,
+            data={
+                "into": survivor.pk,
+                "tracking_number": survivor.tracking_number,
+                "reason": reason,
+            },
+        )
+        _event(
+            survivor,
+            EventKind.MERGED_FROM,
+            from_status=survivor.status,
+            by=by,
+            is_public=False,
+            data={
+                "request": merged.pk,
+                "tracking_number": merged.tracking_number,
+                "reason": reason,
+            },
+        )
+        sla_clock_stop(merged)
+        message = notify_beneficiary(request=merged, template="merged")
+        if message is not None:
+            message.context = {**message.context, "merged_into": survivor.tracking_number}
+            message.save(update_fields=["context"])
+    return merged

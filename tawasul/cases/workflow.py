@@ -8,6 +8,7 @@ new → assigned → in_progress ⇄ awaiting_beneficiary
                  objected ──(rejected, justified)──→ closed
                     └──(upheld)──→ in_progress (reopened, new SLA)
 any open state → cancelled (withdrawn / spam, with reason)
+any working state → closed (merged into another request, the survivor)
 ```
 `next_status` is the one guard: every service asks it before changing a request.
 """
@@ -39,6 +40,7 @@ class Action(StrEnum):
     FORWARD = "forward"
     RETURN = "return"
     CANCEL = "cancel"
+    MERGE = "merge"
 
 
 S = Status
@@ -75,6 +77,7 @@ TRANSITIONS: dict[Action, dict[Status, Status]] = {
     Action.FORWARD: dict.fromkeys(_WORKING, S.NEW),
     Action.RETURN: dict.fromkeys(_WORKING, S.NEW),
     Action.CANCEL: dict.fromkeys(_OPEN, S.CANCELLED),
+    Action.MERGE: dict.fromkeys(_WORKING, S.CLOSED),
 }
 
 

@@ -21,7 +21,14 @@ from tawasul.channels.models import OutboxMessage
 from tawasul.core.ids import tracking_number_display
 from tawasul.core.templatetags.tawasul_dates import dual_datetime_label
 
-NOTIFICATIONS = ("acknowledgement", "info_requested", "replied", "answered", "sign_in_code")
+NOTIFICATIONS = (
+    "acknowledgement",
+    "info_requested",
+    "replied",
+    "answered",
+    "sign_in_code",
+    "merged",
+)
 # E-mails to staff (no SMS version): the SLA sweep's warnings, breaches and escalations.
 STAFF_NOTIFICATIONS = ("sla_warning", "sla_breached", "sla_escalated")
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
@@ -59,6 +66,10 @@ def notification_context(message: OutboxMessage) -> dict[str, Any]:
         "kind": request.get_kind_display() if request is not None else "",
         "resolution_due": dual_datetime_label(request.resolution_due) if request else "",
         "code": str(message.context.get("code") or ""),
+        # "merged": the tracking number of the request this one was merged into.
+        "merged_into": tracking_number_display(str(message.context["merged_into"]))
+        if message.context.get("merged_into")
+        else "",
     }
 
 
