@@ -183,6 +183,8 @@ class Request(models.Model):
             models.Index(fields=["assignee", "status"], name="req_assignee_status"),
             models.Index(fields=["beneficiary", "-created_at"], name="req_beneficiary"),
             models.Index(fields=["status", "resolution_due"], name="req_status_due"),
+            # Console queues sorted by due date across a whole subtree (keyset on due, id).
+            models.Index(fields=["resolution_due", "id"], name="req_due"),
             # The SLA sweep's queue: only requests with a step ahead are in it.
             models.Index(
                 fields=["sla_next_at"],

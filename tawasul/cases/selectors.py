@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tawasul.beneficiaries.models import Beneficiary
-from tawasul.cases.models import Attachment, Kind, Request, Status, Visibility
+from tawasul.cases.models import Attachment, Kind, Request, RequestLink, Status, Visibility
 from tawasul.core.errors import InvalidInput, NotFound
 from tawasul.core.ids import tracking_number_parse
 
@@ -108,3 +108,11 @@ def request_id_for_tracking(*, tracking_number: str, mobile: str) -> int | None:
 def request_for_tracking_session(pk: int) -> Request | None:
     """The one request a tracking session (no account) may read."""
     return Request.objects.select_related("category", "entity").filter(pk=pk).first()
+
+
+def request_linked_ids(request: Request) -> set[int]:
+    """Ids of the requests linked to this one, whichever side created the link."""
+    pairs = RequestLink.objects.filter(Q(request=request) | Q(related=request)).values_list(
+        "request_id", "related_id"
+    )
+    return {other for pair in pairs for other in pair if other != request.pk}

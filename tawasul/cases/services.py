@@ -715,14 +715,6 @@ def _lock_pair(first: Request, second: Request) -> tuple[Request, Request]:
     return locked[first.pk], locked[second.pk]
 
 
-def request_linked_ids(request: Request) -> set[int]:
-    """Ids of the requests linked to this one, whichever side created the link."""
-    pairs = RequestLink.objects.filter(Q(request=request) | Q(related=request)).values_list(
-        "request_id", "related_id"
-    )
-    return {other for pair in pairs for other in pair if other != request.pk}
-
-
 def request_link(*, request: Request, other: Request, by: User) -> RequestLink:
     """Link two related requests (both within the user's reach to work on)."""
     with transaction.atomic():

@@ -41,6 +41,7 @@ from tawasul.cases.models import (
     Request,
     Visibility,
 )
+from tawasul.cases.selectors import request_linked_ids
 from tawasul.cases.workflow import Action, allowed_actions
 from tawasul.channels.outbox import recipient_masked
 from tawasul.console import workspace_forms as wf
@@ -352,7 +353,7 @@ def _page(
     if can.reply and "canned" in http.GET and picked.is_valid():
         chosen = next(c for c in canned if c.pk == picked.cleaned_data["canned"])
         reply_initial = canned_render(chosen, case, language)
-    linked = access.requests_for(user).filter(pk__in=svc.request_linked_ids(case))
+    linked = access.requests_for(user).filter(pk__in=request_linked_ids(case))
     forms_ = {
         "assign": wf.AssignForm(agents=_agent_choices(case)) if can.assign else None,
         "reply": wf.BodyForm(initial={"body": reply_initial}, prefix="reply"),
