@@ -182,7 +182,7 @@ def test_bulk_assign(client, staff, workload):
         workload[key].refresh_from_db()
         assert workload[key].assignee == staff.riyadh_agent2
     messages = [str(m) for m in response.context["messages"]]
-    assert messages == ["2 request(s) assigned."]
+    assert messages == ["2 requests assigned."]
 
 
 def test_bulk_assign_partial_failure(client, staff, workload):
@@ -209,7 +209,7 @@ def test_bulk_assign_partial_failure(client, staff, workload):
     assert workload["done"].assignee == staff.riyadh_agent2
     assert workload["done"].status == Status.ANSWERED
     messages = [str(m) for m in response.context["messages"]]
-    assert messages[0] == "1 request(s) assigned."
+    assert messages[0] == "1 request assigned."
     assert f"#{workload['makkah_waiting'].pk}: No such request." in messages
     done_message = next(m for m in messages if m.startswith(workload["done"].tracking_display))
     assert len(done_message) > len(workload["done"].tracking_display) + 2

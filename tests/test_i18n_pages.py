@@ -25,3 +25,30 @@ def test_the_recorder_catches_a_missing_translation(untranslated):
     with translation.override("ar"):
         translation.gettext("A sentence nobody has translated yet")
     assert untranslated == {"A sentence nobody has translated yet"}
+
+
+def test_console_pages_have_no_untranslated_string(client, ministry, staff, sara, untranslated):
+    from tawasul.cases.services import request_claim, request_note, request_submit
+
+    request = request_submit(
+        beneficiary=sara,
+        kind="complaint",
+        category=ministry.exams,
+        subject="تأخر النتيجة",
+        description="لم تظهر نتيجة ابني في نظام نور حتى الآن.",
+        entity=ministry.riyadh,
+    )
+    request_claim(request=request, by=staff.riyadh_agent)
+    request_note(request=request, by=staff.riyadh_agent, body="ملاحظة داخلية")
+    assert client.get("/console/login/").status_code == 200
+    client.force_login(staff.riyadh_supervisor)
+    pages = [
+        "/console/queues/mine/", "/console/queues/subtree/", "/console/queues/overdue/",
+        f"/console/requests/{request.pk}/", "/console/intake/", "/console/team/",
+        "/console/oversight/",
+    ]  # fmt: skip
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert 'lang="ar"' in response.content.decode()
+    assert untranslated == set(), f"untranslated: {sorted(untranslated)}"

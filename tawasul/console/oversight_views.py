@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tawasul.cases.oversight import (
@@ -113,7 +114,10 @@ def team_assign(request: HttpRequest) -> HttpResponse:
     if result.assigned:
         messages.success(
             request,
-            format_lazy(_("{count} request(s) assigned."), count=len(result.assigned)),
+            ngettext(
+                "%(count)d request assigned.", "%(count)d requests assigned.", len(result.assigned)
+            )
+            % {"count": len(result.assigned)},
         )
     for failure in result.failed:
         messages.error(
