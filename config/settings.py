@@ -277,6 +277,7 @@ LOGGING = {
             "handlers": ["console"],
             "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"),
             "propagate": False,
-        }
+        },
+        "axes": {"level": os.environ.get("AXES_LOG_LEVEL", "WARNING")},
     },
 }
