@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from tawasul.beneficiaries.models import SignInCode
 from tawasul.cases.attachments import attachment_check
@@ -374,6 +375,7 @@ def test_khalid_s_mobile_cannot_track_sara_s_request(client, db, ministry, worke
 
 
 def test_public_timeline_is_complete_and_takes_three_queries(db, worked_request):
+    translation.activate("en")  # labels compared in English below
     with CaptureQueriesContext(connection) as queries:
         items = public_timeline(worked_request)
 
