@@ -7,38 +7,15 @@ SQLite the IMMEDIATE transaction does.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from tawasul.cases.models import EventKind, Request
 from tawasul.cases.services import request_claim, request_submit
 from tawasul.core.errors import Conflict
+from tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(functions):
-    barrier = threading.Barrier(len(functions))
-    outcomes: list[object] = [None] * len(functions)
-
-    def run(index, function):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = function()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 @pytest.mark.parametrize("attempt", range(5))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 
 from tawasul.cases.models import EventKind, Request, SlaStage, SlaState, Status
 from tawasul.cases.services import (
@@ -23,6 +22,7 @@ from tawasul.channels.models import OutboxMessage
 from tawasul.sla.clocks import sla_clock_start
 from tawasul.sla.sweep import sla_due_requests, sla_sweep
 from tawasul.sla.tasks import sla_sweep_task
+from tests.threads import race
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -217,28 +217,6 @@ def test_the_sweep_selects_through_its_index(ministry, sara):
 
 
 # --- concurrency ----------------------------------------------------------------------------
-
-
-def race(functions):
-    barrier = threading.Barrier(len(functions))
-    outcomes: list[object] = [None] * len(functions)
-
-    def run(index, function):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = function()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)
