@@ -232,10 +232,17 @@ TAWASUL_ATTACHMENT_TYPES = env_list(
 )
 TAWASUL_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("TAWASUL_OUTBOX_MAX_ATTEMPTS", "8"))
 TAWASUL_PORTAL_URL = os.environ.get("TAWASUL_PORTAL_URL", "http://127.0.0.1:8000")
+# Satisfaction survey: how long an invitation link works; scores at or below this flag the request.
+TAWASUL_SURVEY_TTL_DAYS = int(os.environ.get("TAWASUL_SURVEY_TTL_DAYS", "14"))
+TAWASUL_SURVEY_LOW_SCORE = int(os.environ.get("TAWASUL_SURVEY_LOW_SCORE", "2"))
 # SLA: a misrouted request sent back restarts its clock; an escalation also hands the
 # request to the parent entity's centre (otherwise it only notifies its supervisors).
 TAWASUL_SLA_RESTART_ON_RETURN = env_bool("TAWASUL_SLA_RESTART_ON_RETURN")
 TAWASUL_SLA_ESCALATION_REASSIGN = env_bool("TAWASUL_SLA_ESCALATION_REASSIGN")
+# Objections: business minutes after an answer during which the beneficiary may object
+# (default 5 working days of 7 hours), and who reviews: supervisor | parent | central.
+TAWASUL_OBJECTION_WINDOW_MINUTES = int(os.environ.get("TAWASUL_OBJECTION_WINDOW_MINUTES", "2100"))
+TAWASUL_OBJECTION_REVIEWER = os.environ.get("TAWASUL_OBJECTION_REVIEWER", "supervisor")
 
 # --- Production hardening -----------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

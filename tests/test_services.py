@@ -171,7 +171,12 @@ class TestLifecycle:
         templates = list(
             OutboxMessage.objects.filter(request=request).values_list("template", flat=True)
         )
-        assert templates == ["acknowledgement", "info_requested", "answered"]
+        assert templates == [
+            "acknowledgement",
+            "info_requested",
+            "answered",
+            "survey_invitation",
+        ]
 
     def test_objection_then_reopen_then_rejected_objection(self, ministry, staff, sara):
         agent, supervisor = staff.riyadh_agent, staff.riyadh_supervisor

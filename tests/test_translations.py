@@ -311,7 +311,13 @@ def test_the_portal_home_page_has_an_arabic_main_heading(client, db):
 def test_an_arabic_sms_fits_one_part_before_its_link(notification):
     # Given a tracking number and a link (the link alone may need a second part)
     link = "https://tawasul.example/"
-    context = {"tracking": "482-9310-5726", "portal_url": link, "kind": "", "code": "493817"}
+    context = {
+        "tracking": "482-9310-5726",
+        "portal_url": link,
+        "survey_url": link,
+        "kind": "",
+        "code": "493817",
+    }
 
     # When the SMS is rendered in Arabic
     with translation.override("ar"):

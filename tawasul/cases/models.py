@@ -296,6 +296,7 @@ class EventKind(models.TextChoices):
     LINKED = "linked", _("Linked to a related request")
     MERGED = "merged", _("Merged into another request")
     MERGED_FROM = "merged_from", _("A duplicate request was merged into this one")
+    LOW_RATING = "low_rating", _("Low satisfaction rating")
 
 
 class EventQuerySet(models.QuerySet["Event"]):

@@ -36,6 +36,7 @@ from tawasul.core.ids import tracking_number_new
 from tawasul.directory import access
 from tawasul.directory.access import Permission
 from tawasul.directory.models import CareCentre, Entity
+from tawasul.feedback.survey import survey_invite
 from tawasul.sla.clocks import (
     sla_clock_answered,
     sla_clock_first_response,
@@ -410,7 +411,7 @@ def request_answer(
         fields = ["resolution", "resolution_code", "answered_at", *_first_response(locked)]
         previous = _move(locked, Action.ANSWER, fields=fields)
         message = _message(locked, text, by=by)
-        _event(
+        answer = _event(
             locked,
             EventKind.ANSWERED,
             from_status=previous,
@@ -419,6 +420,7 @@ def request_answer(
         )
         sla_clock_answered(locked)
         notify_beneficiary(request=locked, template="answered")
+        survey_invite(request=locked, answer_event=answer)
     return locked
 
 

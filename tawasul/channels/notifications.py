@@ -28,9 +28,19 @@ NOTIFICATIONS = (
     "answered",
     "sign_in_code",
     "merged",
+    "survey_invitation",
+    "objection_upheld",
+    "objection_rejected",
 )
-# E-mails to staff (no SMS version): the SLA sweep's warnings, breaches and escalations.
-STAFF_NOTIFICATIONS = ("sla_warning", "sla_breached", "sla_escalated")
+# E-mails to staff (no SMS version): the SLA sweep's warnings, breaches and escalations;
+# a low satisfaction rating for the centre's supervisors.
+STAFF_NOTIFICATIONS = (
+    "sla_warning",
+    "sla_breached",
+    "sla_escalated",
+    "survey_low_rating",
+    "objection_overdue",  # an objection past its review due date, to the reviewing centre
+)
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
 
@@ -52,7 +62,8 @@ def notification_language(message: OutboxMessage) -> str:
 
 
 def notification_context(message: OutboxMessage) -> dict[str, Any]:
-    """What the templates may use: the tracking number, the portal link, the request kind."""
+    """What the templates may use: the tracking number, the portal link, the request kind,
+    and what a message carries for its own template (a code, a survey link)."""
     if message.template not in NOTIFICATIONS and message.template not in STAFF_NOTIFICATIONS:
         raise UnknownNotification(message.template)
     request = message.request if message.request_id else None
@@ -70,6 +81,8 @@ def notification_context(message: OutboxMessage) -> dict[str, Any]:
         "merged_into": tracking_number_display(str(message.context["merged_into"]))
         if message.context.get("merged_into")
         else "",
+        # "survey_invitation": the signed link to rate the answer.
+        "survey_url": str(message.context.get("survey_url") or ""),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,11 +18,14 @@ if TYPE_CHECKING:
     from tawasul.cases.models import Request
 
 
-def notify_beneficiary(*, request: Request, template: str) -> OutboxMessage | None:
+def notify_beneficiary(
+    *, request: Request, template: str, context: dict[str, Any] | None = None
+) -> OutboxMessage | None:
     """Queue `template` for the request's beneficiary on their preferred channel.
 
     Call inside the service's transaction: the row commits or rolls back with
-    the change. After commit the drain job is asked to run at once.
+    the change. After commit the drain job is asked to run at once. `context`
+    adds to what the template may use (e.g. a survey link).
     """
     beneficiary = request.beneficiary
     if beneficiary.preferred_contact == OutboxChannel.EMAIL and beneficiary.email:
@@ -38,7 +41,7 @@ def notify_beneficiary(*, request: Request, template: str) -> OutboxMessage | No
         recipient=recipient,
         template=template,
         language=beneficiary.language,
-        context={"tracking_number": request.tracking_number},
+        context={**(context or {}), "tracking_number": request.tracking_number},
         request=request,
         next_attempt_at=timezone.now(),
     )

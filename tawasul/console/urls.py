@@ -3,6 +3,7 @@ from django.urls import path
 from tawasul.console import (
     auth_views,
     intake_views,
+    objection_views,
     oversight_views,
     queue_views,
     workspace_views,
@@ -18,4 +19,5 @@ urlpatterns = [
     *workspace_views.urlpatterns,
     *intake_views.urlpatterns,
     *oversight_views.urlpatterns,
+    *objection_views.urlpatterns,
 ]

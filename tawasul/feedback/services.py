@@ -1,16 +1,19 @@
-"""Recording what beneficiaries think of their answers."""
+"""Recording what beneficiaries think of their answers; low ratings flag the request."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tawasul.beneficiaries.models import Beneficiary
-from tawasul.cases.models import Request
+from tawasul.cases.models import Event, EventKind, Request
+from tawasul.channels.outbox import notify_staff
 from tawasul.core.errors import Conflict, InvalidInput, NotFound
 from tawasul.feedback.models import COMMENT_MAX, SCORE_MAX, SCORE_MIN, SatisfactionResponse
 from tawasul.feedback.selectors import satisfaction_answer_latest, satisfaction_of_answer
+from tawasul.sla.sweep import centre_supervisors
 
 
 def _score(value: object) -> int:
@@ -64,7 +67,7 @@ def satisfaction_record(
             raise Conflict(_("You have already rated this answer."), code="already_rated")
         try:
             with transaction.atomic():
-                return SatisfactionResponse.objects.create(
+                response = SatisfactionResponse.objects.create(
                     request=locked,
                     answer_event=answer,
                     score=score,
@@ -73,3 +76,31 @@ def satisfaction_record(
                 )
         except IntegrityError:
             raise Conflict(_("You have already rated this answer."), code="already_rated") from None
+        if satisfaction_is_low(response):
+            _flag_low_rating(locked, response)
+        return response
+
+
+def satisfaction_is_low(response: SatisfactionResponse) -> bool:
+    """A score at or below `TAWASUL_SURVEY_LOW_SCORE`, or "not resolved", needs a supervisor."""
+    return response.score <= settings.TAWASUL_SURVEY_LOW_SCORE or not response.resolved
+
+
+def _flag_low_rating(request: Request, response: SatisfactionResponse) -> None:
+    """An internal event on the request, and an e-mail to the supervisors of its centre."""
+    Event.objects.create(
+        request=request,
+        kind=EventKind.LOW_RATING,
+        from_status=request.status,
+        to_status=request.status,
+        is_public=False,
+        data={
+            "response": response.pk,
+            "answer": response.answer_event_id,
+            "score": response.score,
+            "resolved": response.resolved,
+        },
+    )
+    notify_staff(
+        request=request, users=centre_supervisors(request.entity), template="survey_low_rating"
+    )

@@ -27,10 +27,10 @@ from tawasul.cases.services import (
     request_accept,
     request_beneficiary_reply,
     request_cancel,
-    request_object,
 )
 from tawasul.cases.workflow import Action, allowed_actions
 from tawasul.core.errors import DomainError, InvalidInput, NotFound
+from tawasul.feedback.objections import objection_file, objection_window_end
 from tawasul.feedback.selectors import (
     satisfaction_answer_latest,
     satisfaction_answer_to_rate,
@@ -116,6 +116,9 @@ def _detail(
             "can_reply": Action.BENEFICIARY_REPLY in actions,
             "can_accept": Action.ACCEPT in actions,
             "can_object": Action.OBJECT in actions,
+            "objection_window_end": objection_window_end(case)
+            if Action.OBJECT in actions
+            else None,
             # Once answered, the choices are accept or object; withdrawing is for work in hand.
             "can_withdraw": Action.CANCEL in actions and case.status not in _DECIDED,
             "can_rate": answer is not None and rating is None,
@@ -229,7 +232,7 @@ def request_object_view(http: HttpRequest, tracking: str) -> HttpResponse:
     form = ObjectionForm(http.POST)
     if form.is_valid():
         try:
-            request_object(
+            objection_file(
                 request=case, beneficiary=_beneficiary(http), reason=form.cleaned_data["reason"]
             )
         except InvalidInput as error:

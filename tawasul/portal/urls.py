@@ -1,6 +1,13 @@
 from django.urls import path
 
-from tawasul.portal import request_views, signin_views, submit_views, track_views, views
+from tawasul.portal import (
+    request_views,
+    signin_views,
+    submit_views,
+    survey_views,
+    track_views,
+    views,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -9,4 +16,5 @@ urlpatterns = [
     *submit_views.urlpatterns,
     *request_views.urlpatterns,
     *track_views.urlpatterns,
+    *survey_views.urlpatterns,
 ]
