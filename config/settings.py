@@ -235,6 +235,8 @@ TAWASUL_PORTAL_URL = os.environ.get("TAWASUL_PORTAL_URL", "http://127.0.0.1:8000
 # Satisfaction survey: how long an invitation link works; scores at or below this flag the request.
 TAWASUL_SURVEY_TTL_DAYS = int(os.environ.get("TAWASUL_SURVEY_TTL_DAYS", "14"))
 TAWASUL_SURVEY_LOW_SCORE = int(os.environ.get("TAWASUL_SURVEY_LOW_SCORE", "2"))
+# Quality review: the share (%) of each centre's weekly answers sampled at random.
+TAWASUL_QA_SAMPLE_PERCENT = int(os.environ.get("TAWASUL_QA_SAMPLE_PERCENT", "10"))
 # SLA: a misrouted request sent back restarts its clock; an escalation also hands the
 # request to the parent entity's centre (otherwise it only notifies its supervisors).
 TAWASUL_SLA_RESTART_ON_RETURN = env_bool("TAWASUL_SLA_RESTART_ON_RETURN")

@@ -618,3 +618,42 @@ def test_the_pages_are_arabic_with_no_english_left(client, ministry, sara, staff
         assert 'lang="ar"' in _page(response)
     assert [response.status_code for response in pages] == [200] * 6 + [400, 409]
     assert arabic_misses == set(), f"untranslated: {sorted(arabic_misses)}"
+
+
+def test_an_objection_may_carry_a_file(client, ministry, sara, staff):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _sign_in(client, sara)
+    answered = _answered(_submit(ministry, sara), staff)
+    response = client.post(
+        _url(answered, "object/"),
+        {
+            "reason": "The grade shown is not the one on the corrected paper.",
+            "attachments": SimpleUploadedFile("paper.pdf", PDF, content_type="application/pdf"),
+        },
+    )
+    assert response.status_code == 302
+    answered.refresh_from_db()
+    assert answered.status == "objected"
+    stored = answered.attachments.get(original_name="paper.pdf")
+    assert stored.message.body.startswith("The grade shown")
+
+
+def test_an_objection_with_a_bad_file_changes_nothing(client, ministry, sara, staff):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _sign_in(client, sara)
+    answered = _answered(_submit(ministry, sara), staff)
+    response = client.post(
+        _url(answered, "object/"),
+        {
+            "reason": "The grade shown is not the one on the corrected paper.",
+            "attachments": SimpleUploadedFile(
+                "paper.pdf", b"plain text", content_type="application/pdf"
+            ),
+        },
+    )
+    assert response.status_code == 400
+    answered.refresh_from_db()
+    assert answered.status == "answered"
+    assert not answered.attachments.filter(original_name="paper.pdf").exists()

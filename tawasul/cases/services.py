@@ -597,20 +597,31 @@ def request_accept(*, request: Request, beneficiary: Beneficiary) -> Request:
     return locked
 
 
-def request_object(*, request: Request, beneficiary: Beneficiary, reason: str) -> Request:
-    """The beneficiary objects to the answer; the request moves to `objected`."""
+def request_object(
+    *,
+    request: Request,
+    beneficiary: Beneficiary,
+    reason: str,
+    attachments: Sequence[CheckedFile] = (),
+) -> Request:
+    """The beneficiary objects to the answer (with optional files); the request moves to
+    `objected`."""
     reason = _text(reason, field="reason", minimum=10, maximum=5000)
     with transaction.atomic():
         locked = _lock(request)
         _own(locked, beneficiary)
         previous = _move(locked, Action.OBJECT)
         message = _message(locked, reason, from_beneficiary=True)
+        for checked in attachments:
+            attachment_store(
+                request=locked, checked=checked, message=message, from_beneficiary=True
+            )
         _event(
             locked,
             EventKind.OBJECTED,
             from_status=previous,
             by_beneficiary=True,
-            data={"message": message.pk},
+            data={"message": message.pk, "attachments": len(attachments)},
         )
     return locked
 

@@ -5,6 +5,7 @@ from tawasul.console import (
     intake_views,
     objection_views,
     oversight_views,
+    quality_views,
     queue_views,
     workspace_views,
 )
@@ -20,4 +21,5 @@ urlpatterns = [
     *intake_views.urlpatterns,
     *oversight_views.urlpatterns,
     *objection_views.urlpatterns,
+    *quality_views.urlpatterns,
 ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from tawasul.core.admin import ReadOnlyAdminMixin
 from tawasul.core.templatetags.tawasul_dates import dual_datetime_label
 from tawasul.directory import access
-from tawasul.feedback.models import SatisfactionResponse
+from tawasul.feedback.models import QualityCriterion, SatisfactionResponse
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -55,3 +55,12 @@ class SatisfactionResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: 
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_staff(request)
+
+
+@admin.register(QualityCriterion)
+class QualityCriterionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The quality rubric: criteria and their weights, edited by administrators."""
+
+    list_display = ("code", "name_ar", "name_en", "weight", "active", "order")
+    list_editable = ("weight", "active", "order")
+    ordering = ("order", "code")

@@ -19,6 +19,7 @@ Rules enforced here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.cases import services as case_services
+from tawasul.cases.attachments import CheckedFile
 from tawasul.cases.models import Event, EventKind, Priority, Request, Status
 from tawasul.channels.outbox import notify_beneficiary
 from tawasul.core.errors import AccessDenied, Conflict, InvalidInput, NotFound
@@ -113,7 +115,13 @@ def objection_review_due(*, request: Request, reviewer_entity: Entity, now: date
 # --- filing ---------------------------------------------------------------------------------
 
 
-def objection_file(*, request: Request, beneficiary: Beneficiary, reason: str) -> Objection:
+def objection_file(
+    *,
+    request: Request,
+    beneficiary: Beneficiary,
+    reason: str,
+    attachments: Sequence[CheckedFile] = (),
+) -> Objection:
     """The beneficiary objects to the latest answer, within the window; once per answer."""
     text = (reason or "").strip()
     now = timezone.now()
@@ -129,7 +137,9 @@ def objection_file(*, request: Request, beneficiary: Beneficiary, reason: str) -
             raise Conflict(
                 _("The time to object to this answer has ended."), code="objection_window_closed"
             )
-        case_services.request_object(request=locked, beneficiary=beneficiary, reason=text)
+        case_services.request_object(
+            request=locked, beneficiary=beneficiary, reason=text, attachments=attachments
+        )
         if answer is None:  # request_object refuses a request never answered; never reached
             raise Conflict(_("There is no answer to object to."), code="not_answered")
         reviewer_entity = objection_reviewer_entity(locked)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,10 @@ from tawasul.feedback.models import (
     SCORE_MIN,
     Objection,
     ObjectionOutcome,
+    QualityCriterion,
+    QualityReview,
+    QualitySample,
+    QualityScore,
     SatisfactionResponse,
 )
 
@@ -178,3 +183,146 @@ def satisfaction_stats(*, requests: QuerySet[Request], group_by: str) -> list[di
         }
         for row in rows
     ]
+
+
+# --- quality review -----------------------------------------------------------------------
+
+QUALITY_GROUPS: dict[str, str] = {"agent": "answer_event__actor_user", "centre": "request__entity"}
+
+
+def quality_samples_open(user: AbstractBaseUser | AnonymousUser) -> QuerySet[QualitySample]:
+    """Unreviewed samples on requests the user may review, newest week first (one query)."""
+    from tawasul.feedback.quality import quality_entities
+
+    return (
+        QualitySample.objects.filter(
+            answer_event__request__in=access.requests_for(user, Permission.VIEW).values("pk"),
+            answer_event__request__entity__in=quality_entities(user).values("pk"),
+        )
+        .exclude(Exists(QualityReview.objects.filter(answer_event=OuterRef("answer_event"))))
+        .exclude(answer_event__actor_user_id=user.pk)
+        .select_related("answer_event__request", "answer_event__actor_user", "centre")
+        .order_by("-week", "centre_id", "id")
+    )
+
+
+def quality_sample_for_reviewer(
+    user: AbstractBaseUser | AnonymousUser, *, pk: int
+) -> QualitySample:
+    """One sample on a request the user may review (else NotFound)."""
+    from tawasul.feedback.quality import quality_entities
+
+    sample = (
+        QualitySample.objects.filter(
+            pk=pk,
+            answer_event__request__in=access.requests_for(user, Permission.VIEW).values("pk"),
+            answer_event__request__entity__in=quality_entities(user).values("pk"),
+        )
+        .select_related("answer_event__request__entity", "answer_event__actor_user", "centre")
+        .first()
+    )
+    if sample is None:
+        raise NotFound(_("No such sample."))
+    return sample
+
+
+def quality_criteria_active() -> list[QualityCriterion]:
+    return list(QualityCriterion.objects.filter(active=True).order_by("order", "id"))
+
+
+def quality_reviews_of_agent(user: AbstractBaseUser | AnonymousUser) -> QuerySet[QualityReview]:
+    """Reviews of the answers this user wrote, newest first, scores prefetched."""
+    return (
+        QualityReview.objects.filter(answer_event__actor_user_id=user.pk)
+        .select_related("request")
+        .prefetch_related(
+            Prefetch("scores", queryset=QualityScore.objects.select_related("criterion"))
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def quality_summary(*, group_by: str, requests: QuerySet[Request]) -> list[dict[str, Any]]:
+    """Per agent (who answered) or centre: reviews, average total (0–100) and the average
+    score (1–5) of each criterion, for reviews of these requests — two queries."""
+    if group_by not in QUALITY_GROUPS:
+        raise ValueError(f"group_by must be one of {sorted(QUALITY_GROUPS)}")
+    key = QUALITY_GROUPS[group_by]
+    reviews = QualityReview.objects.filter(request__in=requests.values("pk"))
+    rows = reviews.values(key).annotate(reviews=Count("id"), average=Avg("total")).order_by(key)
+    per_criterion: dict[Any, dict[str, float]] = {}
+    criteria = (
+        QualityScore.objects.filter(review__in=reviews.values("pk"))
+        .values(f"review__{key}", "criterion__code")
+        .annotate(average=Avg("score"))
+        .order_by(f"review__{key}", "criterion__code")
+    )
+    for row in criteria:
+        per_criterion.setdefault(row[f"review__{key}"], {})[row["criterion__code"]] = float(
+            row["average"]
+        )
+    return [
+        {
+            "key": row[key],
+            "reviews": row["reviews"],
+            "average": float(row["average"]) if row["average"] is not None else None,
+            "criteria": per_criterion.get(row[key], {}),
+        }
+        for row in rows
+    ]
+
+
+def calibration_agreement(
+    group: int, *, requests: QuerySet[Request] | None = None
+) -> dict[str, Any]:
+    """Answers scored by two or more officers in calibration round `group`: per answer the
+    reviews side by side, the mean absolute difference of their totals (over every pair)
+    and the share of criteria on which all of them gave the same score."""
+    reviews = QualityReview.objects.filter(calibration_group=group)
+    if requests is not None:
+        reviews = reviews.filter(request__in=requests.values("pk"))
+    reviews = (
+        reviews.select_related("reviewer", "request")
+        .prefetch_related(
+            Prefetch("scores", queryset=QualityScore.objects.select_related("criterion"))
+        )
+        .order_by("answer_event_id", "reviewer_id")
+    )
+    by_answer: dict[int, list[QualityReview]] = {}
+    for review in reviews:
+        by_answer.setdefault(review.answer_event_id, []).append(review)
+    answers = [
+        _agreement(answer_id, items) for answer_id, items in by_answer.items() if len(items) >= 2
+    ]
+    differences = [a["total_difference"] for a in answers]
+    identical = [a["identical_share"] for a in answers if a["identical_share"] is not None]
+    return {
+        "group": group,
+        "answers": answers,
+        "total_difference": sum(differences) / len(differences) if differences else None,
+        "identical_share": sum(identical) / len(identical) if identical else None,
+    }
+
+
+def _agreement(answer_id: int, reviews: list[QualityReview]) -> dict[str, Any]:
+    totals = [float(review.total) for review in reviews]
+    pairs = list(combinations(totals, 2))
+    scores = [{s.criterion.code: s.score for s in review.scores.all()} for review in reviews]
+    codes = sorted(set().union(*scores))
+    shared = [code for code in codes if all(code in row for row in scores)]
+    same = [code for code in shared if len({row[code] for row in scores}) == 1]
+    return {
+        "answer_event": answer_id,
+        "request": reviews[0].request,
+        "criteria": codes,
+        "reviews": [
+            {
+                "reviewer": review.reviewer,
+                "total": float(review.total),
+                "scores": [row.get(code) for code in codes],
+            }
+            for review, row in zip(reviews, scores, strict=True)
+        ],
+        "total_difference": sum(abs(a - b) for a, b in pairs) / len(pairs),
+        "identical_share": len(same) / len(shared) if shared else None,
+    }

@@ -41,6 +41,7 @@ class ObjectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Explain what is missing or wrong; someone else will review the answer."),
     )
+    attachments = CheckedFilesField(label=_("Attachments (optional)"))
 
 
 class WithdrawForm(forms.Form):

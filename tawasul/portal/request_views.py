@@ -229,11 +229,14 @@ def request_object_view(http: HttpRequest, tracking: str) -> HttpResponse:
             messages.info(http, _("You can object only to an answer you have not accepted."))
             return _to_detail(case)
         return _object_page(http, case, ObjectionForm())
-    form = ObjectionForm(http.POST)
+    form = ObjectionForm(http.POST, http.FILES)
     if form.is_valid():
         try:
             objection_file(
-                request=case, beneficiary=_beneficiary(http), reason=form.cleaned_data["reason"]
+                request=case,
+                beneficiary=_beneficiary(http),
+                reason=form.cleaned_data["reason"],
+                attachments=form.cleaned_data["attachments"],
             )
         except InvalidInput as error:
             form_error_add(form, error)
