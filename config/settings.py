@@ -171,6 +171,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Failed sign-in lockout (django-axes): per username and address, lifted after an hour.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+# How many reverse proxies append to X-Forwarded-For in front of the app (0: none).
+TAWASUL_TRUSTED_PROXIES = int(os.environ.get("TAWASUL_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "tawasul.core.http.client_ip"  # lockouts count the same address
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "console/locked.html"

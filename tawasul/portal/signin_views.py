@@ -26,6 +26,7 @@ from tawasul.beneficiaries.signin import (
     signin_code_verify,
 )
 from tawasul.core.errors import InvalidInput, RateLimited
+from tawasul.core.http import client_ip
 from tawasul.portal.errors import form_error_add
 from tawasul.portal.session import (
     PENDING_KEY,
@@ -38,10 +39,6 @@ from tawasul.portal.signin_forms import CodeForm, ProfileForm, SignInForm
 
 CHALLENGE_KEY = "portal_signin_challenge"  # {"challenge", "channel", "address"} until the code
 WRONG_CODE = _("The code is wrong or has expired. Ask for a new code.")
-
-
-def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "")
 
 
 def active_language() -> str:

@@ -17,10 +17,11 @@ from tawasul.beneficiaries.models import CodePurpose
 from tawasul.beneficiaries.signin import signin_code_decoy, signin_code_send, signin_code_verify
 from tawasul.cases.selectors import request_for_tracking_session, request_id_for_tracking
 from tawasul.core.errors import InvalidInput, RateLimited
+from tawasul.core.http import client_ip
 from tawasul.portal.errors import form_error_add
 from tawasul.portal.session import TRACKED_KEY
 from tawasul.portal.signin_forms import CodeForm
-from tawasul.portal.signin_views import WRONG_CODE, active_language, client_ip, code_minutes
+from tawasul.portal.signin_views import WRONG_CODE, active_language, code_minutes
 from tawasul.portal.timeline import public_timeline
 from tawasul.portal.track_forms import TrackForm
 
