@@ -8,6 +8,10 @@ a step the lifecycle does not allow, 400 for bad input) and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -15,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
+from django_stubs_ext import StrOrPromise
 
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.cases.models import Request, Status
@@ -166,27 +171,46 @@ def _refusal(http: HttpRequest, case: Request, error: DomainError) -> HttpRespon
     return _detail(http, case, status=400 if isinstance(error, InvalidInput) else error.status)
 
 
+def _act(
+    http: HttpRequest,
+    case: Request,
+    form: forms.Form,
+    service: Callable[[dict[str, Any]], object],
+    done: StrOrPromise,
+) -> HttpResponse | None:
+    """Call the service with a valid form's data: back to the request page on success, the
+    refusal page on a domain error, None when the form (with its errors) is to be shown again."""
+    if not form.is_valid():
+        return None
+    try:
+        service(form.cleaned_data)
+    except InvalidInput as error:
+        form_error_add(form, error)
+        return None
+    except DomainError as error:
+        return _refusal(http, case, error)
+    messages.success(http, done)
+    return _to_detail(case)
+
+
 @require_POST
 @beneficiary_required
 def request_reply(http: HttpRequest, tracking: str) -> HttpResponse:
-    case = _case(http, tracking)
+    case, beneficiary = _case(http, tracking), _beneficiary(http)
     form = ReplyForm(http.POST, http.FILES)
-    if form.is_valid():
-        try:
-            request_beneficiary_reply(
-                request=case,
-                beneficiary=_beneficiary(http),
-                body=form.cleaned_data["body"],
-                attachments=form.cleaned_data["attachments"],
-            )
-        except InvalidInput as error:
-            form_error_add(form, error)
-        except DomainError as error:
-            return _refusal(http, case, error)
-        else:
-            messages.success(http, _("Your reply has been sent."))
-            return _to_detail(case)
-    return _detail(http, case, status=400, reply_form=form)
+    done = _act(
+        http,
+        case,
+        form,
+        lambda data: request_beneficiary_reply(
+            request=case,
+            beneficiary=beneficiary,
+            body=data["body"],
+            attachments=data["attachments"],
+        ),
+        _("Your reply has been sent."),
+    )
+    return done or _detail(http, case, status=400, reply_form=form)
 
 
 @require_POST
@@ -204,21 +228,16 @@ def request_accept_view(http: HttpRequest, tracking: str) -> HttpResponse:
 @require_POST
 @beneficiary_required
 def request_withdraw(http: HttpRequest, tracking: str) -> HttpResponse:
-    case = _case(http, tracking)
+    case, beneficiary = _case(http, tracking), _beneficiary(http)
     form = WithdrawForm(http.POST)
-    if form.is_valid():
-        try:
-            request_cancel(
-                request=case, beneficiary=_beneficiary(http), reason=form.cleaned_data["reason"]
-            )
-        except InvalidInput as error:
-            form_error_add(form, error)
-        except DomainError as error:
-            return _refusal(http, case, error)
-        else:
-            messages.success(http, _("Your request has been withdrawn."))
-            return _to_detail(case)
-    return _detail(http, case, status=400, withdraw_form=form)
+    done = _act(
+        http,
+        case,
+        form,
+        lambda data: request_cancel(request=case, beneficiary=beneficiary, reason=data["reason"]),
+        _("Your request has been withdrawn."),
+    )
+    return done or _detail(http, case, status=400, withdraw_form=form)
 
 
 @beneficiary_required
@@ -229,25 +248,21 @@ def request_object_view(http: HttpRequest, tracking: str) -> HttpResponse:
             messages.info(http, _("You can object only to an answer you have not accepted."))
             return _to_detail(case)
         return _object_page(http, case, ObjectionForm())
+    beneficiary = _beneficiary(http)
     form = ObjectionForm(http.POST, http.FILES)
-    if form.is_valid():
-        try:
-            objection_file(
-                request=case,
-                beneficiary=_beneficiary(http),
-                reason=form.cleaned_data["reason"],
-                attachments=form.cleaned_data["attachments"],
-            )
-        except InvalidInput as error:
-            form_error_add(form, error)
-        except DomainError as error:
-            return _refusal(http, case, error)
-        else:
-            messages.success(
-                http, _("Your objection has been filed; someone else will review the answer.")
-            )
-            return _to_detail(case)
-    return _object_page(http, case, form, status=400)
+    done = _act(
+        http,
+        case,
+        form,
+        lambda data: objection_file(
+            request=case,
+            beneficiary=beneficiary,
+            reason=data["reason"],
+            attachments=data["attachments"],
+        ),
+        _("Your objection has been filed; someone else will review the answer."),
+    )
+    return done or _object_page(http, case, form, status=400)
 
 
 def _object_page(
@@ -264,24 +279,22 @@ def request_rate(http: HttpRequest, tracking: str) -> HttpResponse:
             messages.info(http, _("There is no answer waiting for your rating."))
             return _to_detail(case)
         return _rate_page(http, case, RatingForm())
+    beneficiary = _beneficiary(http)
     form = RatingForm(http.POST)
-    if form.is_valid():
-        try:
-            satisfaction_record(
-                request=case,
-                beneficiary=_beneficiary(http),
-                score=form.cleaned_data["score"],
-                resolved=form.cleaned_data["resolved"],
-                comment=form.cleaned_data["comment"],
-            )
-        except InvalidInput as error:
-            form_error_add(form, error)
-        except DomainError as error:
-            return _refusal(http, case, error)
-        else:
-            messages.success(http, _("Thank you for rating the answer."))
-            return _to_detail(case)
-    return _rate_page(http, case, form, status=400)
+    done = _act(
+        http,
+        case,
+        form,
+        lambda data: satisfaction_record(
+            request=case,
+            beneficiary=beneficiary,
+            score=data["score"],
+            resolved=data["resolved"],
+            comment=data["comment"],
+        ),
+        _("Thank you for rating the answer."),
+    )
+    return done or _rate_page(http, case, form, status=400)
 
 
 def _rate_page(
