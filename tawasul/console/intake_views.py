@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -144,13 +144,6 @@ def intake_caller(request: HttpRequest, token: str) -> HttpResponse:
     return _caller_page(request, _caller(token), token)
 
 
-def _workspace_url(pk: int) -> str | None:
-    try:
-        return reverse("console:request", args=[pk])
-    except NoReverseMatch:  # before the workspace exists
-        return None
-
-
 @staff_required
 @require_POST
 def intake_request_new(request: HttpRequest, token: str) -> HttpResponse:
@@ -180,7 +173,7 @@ def intake_request_new(request: HttpRequest, token: str) -> HttpResponse:
         request,
         format_lazy(_("Request {number} created."), number=created.tracking_display),
     )
-    return redirect(_workspace_url(created.pk) or reverse("console:intake_caller", args=[token]))
+    return redirect("console:request", created.pk)
 
 
 @staff_required

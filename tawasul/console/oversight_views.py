@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -130,15 +130,12 @@ def team_assign(request: HttpRequest) -> HttpResponse:
 # --- the central centre's view ---------------------------------------------------------
 
 
-def _queue_url(queue: str, **params: str | int) -> str | None:
-    try:
-        base = reverse("console:queue", args=[queue])
-    except NoReverseMatch:  # before the queues exist
-        return None
+def _queue_url(queue: str, **params: str | int) -> str:
+    base = reverse("console:queue", args=[queue])
     return f"{base}?{urlencode(params)}" if params else base
 
 
-def drill_down_links(row: EntityFigures, since: str) -> dict[str, str | None]:
+def drill_down_links(row: EntityFigures, since: str) -> dict[str, str]:
     """Where each figure of an entity's row leads: the queue listing those requests,
     narrowed to the entity's subtree (the totals row: the whole reach)."""
     entity: dict[str, str | int] = {"entity": row.entity_id} if row.entity_id else {}

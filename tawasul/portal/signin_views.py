@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -51,11 +51,8 @@ def code_minutes() -> int:
 
 
 def _signed_in_home() -> str:
-    """Where a beneficiary goes after signing in: their requests (the home page until it exists)."""
-    try:
-        return reverse("portal:request_list")
-    except NoReverseMatch:
-        return reverse("portal:home")
+    """Where a beneficiary goes after signing in: their requests."""
+    return reverse("portal:request_list")
 
 
 def _onward(request: HttpRequest, name: str) -> HttpResponseRedirect:
