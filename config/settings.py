@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "huey.contrib.djhuey",
+    "ninja",
     "treebeard",
     "axes",
     "tawasul.core",
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "tawasul.channels",
     "tawasul.sla",
     "tawasul.feedback",
+    "tawasul.api",
     "tawasul.portal",
     "tawasul.console",
 ]
@@ -248,6 +250,12 @@ TAWASUL_SLA_ESCALATION_REASSIGN = env_bool("TAWASUL_SLA_ESCALATION_REASSIGN")
 # (default 5 working days of 7 hours), and who reviews: supervisor | parent | central.
 TAWASUL_OBJECTION_WINDOW_MINUTES = int(os.environ.get("TAWASUL_OBJECTION_WINDOW_MINUTES", "2100"))
 TAWASUL_OBJECTION_REVIEWER = os.environ.get("TAWASUL_OBJECTION_REVIEWER", "supervisor")
+# API: app access tokens live minutes, refresh tokens days; calls per minute for app and
+# staff tokens (partner keys carry their own limit); how long an Idempotency-Key replays.
+TAWASUL_API_ACCESS_MINUTES = int(os.environ.get("TAWASUL_API_ACCESS_MINUTES", "15"))
+TAWASUL_API_REFRESH_DAYS = int(os.environ.get("TAWASUL_API_REFRESH_DAYS", "30"))
+TAWASUL_API_RATE = int(os.environ.get("TAWASUL_API_RATE", "300"))
+TAWASUL_API_IDEMPOTENCY_HOURS = int(os.environ.get("TAWASUL_API_IDEMPOTENCY_HOURS", "24"))
 
 # --- Production hardening -----------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

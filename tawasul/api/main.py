@@ -1,0 +1,34 @@
+"""The JSON API v1: one NinjaAPI, its routers, and its error shape.
+
+Routers only parse, call one service or selector, and render; the services and
+the access layer are the same as the portal's and the console's.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+
+from tawasul.api import errors
+from tawasul.api.public import router as public_router
+
+
+class UTF8JSONRenderer(JSONRenderer):
+    """Arabic as text, not as \\uXXXX escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(
+    title="Tawasul API",
+    version="1.0.0",
+    description=(
+        "The API of the Tawasul beneficiary-care platform for the mobile app, staff tools "
+        "and partner systems. Errors share one shape: `code`, `message` (`ar`, `en`) and "
+        "`details`."
+    ),
+    renderer=UTF8JSONRenderer(),
+    urls_namespace="api-v1",
+)
+errors.install(api)
+api.add_router("/public", public_router)
