@@ -10,7 +10,10 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from tawasul.api import errors
+from tawasul.api.beneficiary import router as beneficiary_router
+from tawasul.api.partner import router as partner_router
 from tawasul.api.public import router as public_router
+from tawasul.api.staff import router as staff_router
 
 
 class UTF8JSONRenderer(JSONRenderer):
@@ -32,3 +35,6 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/public", public_router)
+api.add_router("/", beneficiary_router)  # /auth/…, /me/…
+api.add_router("/staff", staff_router)
+api.add_router("/partner", partner_router)
