@@ -14,6 +14,7 @@ from tawasul.api.beneficiary import router as beneficiary_router
 from tawasul.api.partner import router as partner_router
 from tawasul.api.public import router as public_router
 from tawasul.api.staff import router as staff_router
+from tawasul.api.webhooks import router as webhooks_router
 
 
 class UTF8JSONRenderer(JSONRenderer):
@@ -37,4 +38,5 @@ errors.install(api)
 api.add_router("/public", public_router)
 api.add_router("/", beneficiary_router)  # /auth/…, /me/…
 api.add_router("/staff", staff_router)
+api.add_router("/partner/webhooks", webhooks_router)
 api.add_router("/partner", partner_router)
