@@ -17,3 +17,6 @@ urlpatterns += i18n_patterns(
     path("", include("tawasul.portal.urls")),
     prefix_default_language=False,
 )
+
+handler404 = "tawasul.api.errors.page_not_found"
+handler500 = "tawasul.api.errors.server_error"

@@ -12,9 +12,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
+from django.views import defaults
 from ninja.errors import AuthenticationError, ValidationError
 
 from tawasul.core.errors import AccessDenied, DomainError, InvalidInput, NotFound
@@ -111,3 +112,22 @@ def install(api: NinjaAPI) -> None:
 
 def invalid_field(field: str, message: str | Promise, code: str = "invalid") -> InvalidInput:
     return InvalidInput(message, code=code, details={"field": field})
+
+
+def _api_path(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The project's 404: the API's JSON shape under /api/, Django's page elsewhere."""
+    if _api_path(request):
+        body = error_body("not_found", _("Not found."))
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _api_path(request):
+        body = error_body("server_error", _("Something went wrong on our side. Try again later."))
+        return JsonResponse(body, status=500, json_dumps_params={"ensure_ascii": False})
+    return defaults.server_error(request)
