@@ -7,6 +7,8 @@ one from the other.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -116,3 +118,22 @@ def request_linked_ids(request: Request) -> set[int]:
         "request_id", "related_id"
     )
     return {other for pair in pairs for other in pair if other != request.pk}
+
+
+def requests_of_beneficiary_page(
+    beneficiary: Beneficiary,
+    *,
+    status_group: str | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int = 20,
+) -> list[Request]:
+    """Up to `limit` of the beneficiary's requests, newest first, that come after the
+    (created_at, id) key of the last one already seen: a keyset page, stable while new
+    requests arrive."""
+    requests = requests_of_beneficiary(beneficiary, status_group=status_group)
+    if after is not None:
+        created_at, pk = after
+        requests = requests.filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
+        )
+    return list(requests[:limit])

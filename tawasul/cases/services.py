@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.cases.attachments import CheckedFile, attachment_store
 from tawasul.cases.models import (
+    Attachment,
     Category,
     Channel,
     Event,
@@ -797,3 +798,61 @@ def request_merge(*, request: Request, into: Request, by: User, reason: str) -> 
             message.context = {**message.context, "merged_into": survivor.tracking_number}
             message.save(update_fields=["context"])
     return merged
+
+
+# --- beneficiary files -------------------------------------------------------------------
+
+BENEFICIARY_FILES_MAX = 20
+
+
+def request_beneficiary_attach(
+    *,
+    request: Request,
+    beneficiary: Beneficiary,
+    checked: CheckedFile,
+    message_id: int | None = None,
+) -> Attachment:
+    """The beneficiary adds a checked file to their open request, alone or on one of their
+    own public messages; a public event records it."""
+    with transaction.atomic():
+        locked = _lock(request)
+        _own(locked, beneficiary)
+        _ensure_open(locked)
+        message = _own_message(locked, message_id)
+        if (
+            Attachment.objects.filter(request=locked, from_beneficiary=True).count()
+            >= BENEFICIARY_FILES_MAX
+        ):
+            raise Conflict(
+                format_lazy(
+                    _("A request can hold at most {count} of your files."),
+                    count=BENEFICIARY_FILES_MAX,
+                ),
+                code="too_many_files",
+            )
+        attachment = attachment_store(
+            request=locked, checked=checked, message=message, from_beneficiary=True
+        )
+        _event(
+            locked,
+            EventKind.ATTACHMENT_ADDED,
+            from_status=locked.status,
+            by_beneficiary=True,
+            data={"attachment": attachment.pk},
+        )
+    return attachment
+
+
+def _own_message(request: Request, message_id: int | None) -> Message | None:
+    if message_id is None:
+        return None
+    message = Message.objects.filter(
+        pk=message_id, request=request, from_beneficiary=True, visibility=Visibility.PUBLIC
+    ).first()
+    if message is None:
+        raise InvalidInput(
+            _("There is no message of yours with this number on the request."),
+            code="message_unknown",
+            details={"field": "message_id"},
+        )
+    return message
