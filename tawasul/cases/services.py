@@ -32,6 +32,7 @@ from tawasul.cases.models import (
 )
 from tawasul.cases.workflow import Action, next_status
 from tawasul.channels.outbox import notify_beneficiary
+from tawasul.channels.webhooks import webhooks_enqueue_for_event
 from tawasul.core.errors import AccessDenied, Conflict, IllegalTransition, InvalidInput, NotFound
 from tawasul.core.ids import tracking_number_new
 from tawasul.directory import access
@@ -135,7 +136,7 @@ def _event(
     is_public: bool = True,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    return Event.objects.create(
+    event = Event.objects.create(
         request=request,
         kind=kind,
         from_status=from_status,
@@ -145,6 +146,8 @@ def _event(
         is_public=is_public,
         data=data or {},
     )
+    webhooks_enqueue_for_event(event)  # outbox: same transaction, sent after commit
+    return event
 
 
 def _move(request: Request, action: Action, *, fields: Sequence[str] = ()) -> str:

@@ -1,4 +1,5 @@
-"""The outbox in the admin: read-only, recipients masked, with a "retry now" action."""
+"""The outbox and the webhook delivery log in the admin: read-only, recipients masked,
+with "retry now" and "send again" actions."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tawasul.channels.delivery import outbox_retry
-from tawasul.channels.models import OutboxMessage
+from tawasul.channels.models import OutboxMessage, WebhookDelivery, WebhookSubscription
 from tawasul.channels.outbox import recipient_masked
+from tawasul.channels.webhooks import webhook_subscription_set_active, webhooks_redeliver
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[OutboxMessage]
@@ -74,6 +76,104 @@ class OutboxMessageAdmin(_ModelAdmin):
             ngettext(
                 "%(count)d message will be sent again now.",
                 "%(count)d messages will be sent again now.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+
+# --- webhooks --------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    _SubscriptionAdmin = admin.ModelAdmin[WebhookSubscription]
+    _DeliveryAdmin = admin.ModelAdmin[WebhookDelivery]
+else:
+    _SubscriptionAdmin = admin.ModelAdmin
+    _DeliveryAdmin = admin.ModelAdmin
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(_SubscriptionAdmin):
+    """Partners manage their subscriptions through the API; here they are seen and
+    switched off or on. The secret is never shown."""
+
+    list_display = ("client", "url", "event_types", "entity", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("client__name", "url")
+    ordering = ("-created_at", "-pk")
+    fields = ("public_id", "client", "url", "event_types", "entity", "is_active", "created_at")
+    readonly_fields = fields
+    actions = ("activate", "deactivate")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Switch on"), permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]) -> None:
+        for subscription in queryset:
+            webhook_subscription_set_active(subscription=subscription, active=True)
+
+    @admin.action(description=_("Switch off"), permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]) -> None:
+        for subscription in queryset:
+            webhook_subscription_set_active(subscription=subscription, active=False)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(_DeliveryAdmin):
+    """The delivery log: read-only, filtered by status, with a "send again" action."""
+
+    list_display = (
+        "event_type",
+        "subscription",
+        "status",
+        "attempts",
+        "last_response_status",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event_type")
+    list_select_related = ("subscription", "subscription__client")
+    search_fields = ("public_id",)
+    ordering = ("-created_at", "-pk")
+    date_hierarchy = "created_at"
+    actions = ("redeliver",)
+    fields = (
+        "public_id",
+        "subscription",
+        "event_type",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "last_response_status",
+        "last_error",
+        "created_at",
+        "delivered_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: WebhookDelivery | None = None
+    ) -> bool:
+        return False
+
+    @admin.action(description=_("Send again now"), permissions=["change"])
+    def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        count = webhooks_redeliver(delivery_ids=ids, by=request.user)  # type: ignore[arg-type]
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery will be sent again now.",
+                "%(count)d deliveries will be sent again now.",
                 count,
             )
             % {"count": count},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,3 +51,103 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} · {self.channel} · {self.get_status_display()}"
+
+
+# --- Webhooks: partners told of request events by signed HTTP POSTs ---------------------
+
+
+class WebhookEventType(models.TextChoices):
+    """What a partner may subscribe to; `tawasul.channels.webhooks` maps request events."""
+
+    REQUEST_CREATED = "request.created", _("Request created")
+    REQUEST_STATUS_CHANGED = "request.status_changed", _("Request status changed")
+    REQUEST_ASSIGNED = "request.assigned", _("Request assigned")
+    REQUEST_ANSWERED = "request.answered", _("Request answered")
+    REQUEST_OBJECTED = "request.objected", _("Objection to an answer")
+    REQUEST_CLOSED = "request.closed", _("Request closed or cancelled")
+    REQUEST_REOPENED = "request.reopened", _("Request reopened")
+    REQUEST_FORWARDED = "request.forwarded", _("Request forwarded")
+    REQUEST_MESSAGE = "request.message", _("Public message")
+
+
+class WebhookSubscription(models.Model):
+    """A partner's standing order: POST these events (of this subtree) to this URL."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        "api.ApiClient",
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
+        verbose_name=_("API client"),
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    event_types = models.JSONField(_("event types"), default=list)
+    entity = models.ForeignKey(
+        "directory.Entity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entity"),
+        help_text=_("Only events of requests under this entity. Empty: every request."),
+    )
+    secret_encrypted = models.TextField(editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} → {self.url}"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event to POST to one subscription; written in the event's transaction."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("subscription"),
+    )
+    event = models.ForeignKey(
+        "cases.Event", on_delete=models.CASCADE, related_name="+", verbose_name=_("event")
+    )
+    event_type = models.CharField(_("event type"), max_length=32, choices=WebhookEventType.choices)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_response_status = models.PositiveSmallIntegerField(
+        _("last response status"), null=True, blank=True
+    )
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_due"),
+            models.Index(fields=["subscription", "-created_at"], name="webhook_log"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} · {self.get_status_display()}"

@@ -11,6 +11,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from tawasul.channels.delivery import outbox_drain
+from tawasul.channels.webhooks import webhook_drain
 
 SWEEP_BATCH = 100
 SWEEP_MAX_BATCHES = 20
@@ -36,3 +37,28 @@ def outbox_sweep_task() -> int:
         if batch_sent < SWEEP_BATCH:
             break
     return sent
+
+
+# --- webhooks to partners ------------------------------------------------------------
+
+WEBHOOK_BATCH = 20
+WEBHOOK_MAX_BATCHES = 10
+
+
+@db_task()
+def webhook_drain_task() -> int:
+    """POST the webhook deliveries due now (enqueued after each commit that wrote some)."""
+    return webhook_drain(limit=WEBHOOK_BATCH)
+
+
+@db_periodic_task(crontab(minute="*"))
+def webhook_sweep_task() -> int:
+    """Every minute: deliver due retries and whatever a missed wake-up left, in bounded
+    batches (each delivery is claimed first, so overlapping sweeps are harmless)."""
+    delivered = 0
+    for _batch in range(WEBHOOK_MAX_BATCHES):
+        claimed_before = delivered
+        delivered += webhook_drain(limit=WEBHOOK_BATCH)
+        if delivered - claimed_before < WEBHOOK_BATCH:
+            break
+    return delivered
