@@ -117,3 +117,49 @@ def beneficiary_contact_set(*, beneficiary: Beneficiary, preferred_contact: str)
         beneficiary.preferred_contact = preferred_contact
         beneficiary.save(update_fields=["preferred_contact"])
     return beneficiary
+
+
+ANONYMOUS_NAME = "—"  # a person who gave no name (partner systems, Open311)
+EMAIL_MAX = 254
+
+
+def beneficiary_for_contact(
+    *, full_name: str = "", mobile: str = "", email: str = "", national_id: str = ""
+) -> Beneficiary:
+    """The beneficiary a partner system submits for: found by national ID, mobile or
+    e-mail (in that order), or registered. A person found is never changed, so a
+    partner cannot rewrite someone's name or contact details.
+
+    Every field is validated before anything is read or written.
+    """
+    nid = national_id_clean(national_id) if national_id.strip() else ""
+    phone = mobile_clean(mobile) if mobile.strip() else ""
+    mail = email_clean(email)
+    if len(mail) > EMAIL_MAX:
+        raise InvalidInput(
+            _("Enter a valid e-mail address."), code="email_invalid", details={"field": "email"}
+        )
+    if not phone and not mail:
+        raise InvalidInput(
+            _("Give a mobile number or an e-mail address so we can reach you."),
+            code="contact_missing",
+            details={"field": "mobile"},
+        )
+    found = _beneficiary_matching(national_id=nid, mobile=phone, email=mail)
+    if found is not None:
+        return found
+    return beneficiary_register(
+        full_name=" ".join((full_name or "").split()) or ANONYMOUS_NAME,
+        national_id=nid,
+        mobile=phone,
+        email=mail,
+    )
+
+
+def _beneficiary_matching(*, national_id: str, mobile: str, email: str) -> Beneficiary | None:
+    people = Beneficiary.objects.order_by("pk")
+    if national_id:
+        return people.filter(national_id=national_id).first()
+    if mobile:
+        return people.filter(mobile=mobile).first()
+    return people.filter(email=email).first()

@@ -1,7 +1,20 @@
-"""Open311 GeoReport v2 (being built)."""
+"""Open311 GeoReport v2 under /open311/v2/: each document as `.xml` or `.json`."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, re_path
 
-urlpatterns: list[URLPattern] = []
+from tawasul.api.open311 import views
+
+app_name = "open311"
+FMT = r"\.(?P<fmt>xml|json)$"
+
+urlpatterns: list[URLPattern] = [
+    re_path(r"^discovery" + FMT, views.discovery, name="discovery"),
+    re_path(r"^services" + FMT, views.services, name="services"),
+    re_path(r"^services/(?P<code>[^/]+)" + FMT, views.service_definition, name="service"),
+    re_path(r"^requests" + FMT, views.requests, name="requests"),
+    re_path(r"^requests/(?P<request_id>[^/]+)" + FMT, views.request_detail, name="request"),
+    re_path(r"^tokens/(?P<token>[^/]+)" + FMT, views.token, name="token"),
+    re_path(r"^(?P<path>.*)$", views.unknown, name="unknown"),
+]
