@@ -388,3 +388,58 @@ def sla_badge(request: Request, *, now: datetime) -> SlaBadge:
     else:
         code = "none"
     return SlaBadge(code=code, label=_BADGE_LABELS[code])
+
+
+# --- for the staff API: the assignee filter and a strict cursor check ------------------------
+
+UNASSIGNED = "none"
+ME = "me"
+_BIGINT = 2**63
+
+
+def queue_filter_assignee(
+    requests: QuerySet[Request], *, user: User, assignee: str
+) -> QuerySet[Request]:
+    """Narrow a queue to one assignee: `me`, `none` (nobody), a user id or a username."""
+    assignee = assignee.strip()
+    if not assignee:
+        return requests
+    if assignee == ME:
+        return requests.filter(assignee_id=user.pk)
+    if assignee == UNASSIGNED:
+        return requests.filter(assignee__isnull=True)
+    if assignee.isascii() and assignee.isdigit():
+        return (
+            requests.filter(assignee_id=int(assignee))
+            if int(assignee) < _BIGINT
+            else requests.none()
+        )
+    return requests.filter(assignee__username=assignee)
+
+
+def _cursor_value_safe(key: _Key, value: Any) -> bool:
+    if value is None or key.kind == "int":
+        return value is None or -_BIGINT < value < _BIGINT
+    if timezone.is_naive(value):
+        return False
+    try:
+        value.astimezone(timezone.get_fixed_timezone(0))
+    except OverflowError:
+        return False
+    return True
+
+
+def cursor_valid(sort: Sort | str, token: str) -> bool:
+    """Whether `token` is a cursor of this sort that a query can use as it is.
+
+    Stricter than `cursor_decode`: a date that does not exist, a date without a time
+    zone or a number out of the database's range makes the cursor invalid.
+    """
+    keys = SORT_KEYS[Sort(sort)]
+    try:
+        values = cursor_decode(keys, token)
+    except (ValueError, OverflowError):
+        return False
+    return values is not None and all(
+        _cursor_value_safe(key, value) for key, value in zip(keys, values, strict=True)
+    )
