@@ -68,20 +68,23 @@ def submitted(client: Client, key: str, **fields: str) -> Request:
 
 def xml(response: Any) -> ElementTree.Element:
     assert response["Content-Type"].startswith("text/xml")
-    return ElementTree.fromstring(response.content)
+    return ElementTree.fromstring(response.content)  # noqa: S314 -- our own answer
 
 
 def assert_error(response: Any, status: int, fmt: str = "json") -> str:
     assert response.status_code == status, response.content
     if fmt == "json":
         body = response.json()
-        assert isinstance(body, list) and len(body) == 1
-        assert body[0]["code"] == status and body[0]["description"]
+        assert isinstance(body, list)
+        assert len(body) == 1
+        assert body[0]["code"] == status
+        assert body[0]["description"]
         return str(body[0]["description"])
     root = xml(response)
     assert root.tag == "errors"
     error = root.find("error")
-    assert error is not None and error.findtext("code") == str(status)
+    assert error is not None
+    assert error.findtext("code") == str(status)
     assert error.findtext("description")
     return str(error.findtext("description"))
 
@@ -113,7 +116,8 @@ def test_services_list_active_categories_in_arabic_by_default(
     assert set(services) == {"exams", "transfer"}
     transfer = services["transfer"]
     assert transfer["service_name"] == "نقل المعلمين"
-    assert transfer["metadata"] is True and transfer["type"] == "realtime"
+    assert transfer["metadata"] is True
+    assert transfer["type"] == "realtime"
     assert transfer["keywords"] == "inquiry,complaint"
     assert transfer["group"] == "نقل المعلمين"
 
@@ -157,7 +161,8 @@ def test_service_definition_in_both_formats(client: Client, ministry: Any) -> No
     attributes = {row["code"]: row for row in body["attributes"]}
     assert [row["order"] for row in body["attributes"]] == [1, 2, 3]
     kind = attributes["kind"]
-    assert kind["datatype"] == "singlevaluelist" and kind["required"] is False
+    assert kind["datatype"] == "singlevaluelist"
+    assert kind["required"] is False
     assert kind["values"] == [
         {"key": "inquiry", "name": "Inquiry"},
         {"key": "complaint", "name": "Complaint"},
@@ -225,9 +230,7 @@ def test_post_in_xml(client: Client, ministry: Any, key: str) -> None:
     assert token_root.findtext("request/token") == token
 
 
-def test_attributes_choose_kind_entity_and_subject(
-    client: Client, ministry: Any, key: str
-) -> None:
+def test_attributes_choose_kind_entity_and_subject(client: Client, ministry: Any, key: str) -> None:
     request = submitted(
         client,
         key,
@@ -270,9 +273,7 @@ def test_location_chooses_the_receiving_entity(
     assert submitted(client, key, **location).entity.code == expected
 
 
-def test_partner_entity_receives_when_the_place_names_none(
-    client: Client, ministry: Any
-) -> None:
+def test_partner_entity_receives_when_the_place_names_none(client: Client, ministry: Any) -> None:
     issued = api_client_create(
         name="Makkah app", scopes=[Scope.REQUESTS_CREATE], entity=ministry.makkah
     )
@@ -286,7 +287,8 @@ def test_known_mobile_is_the_same_beneficiary_and_is_not_changed(
     request = submitted(client, key, phone="0551234567", email="", first_name="Someone")
     assert request.beneficiary == sara
     sara.refresh_from_db()
-    assert sara.full_name == "سارة العتيبي" and sara.email == ""
+    assert sara.full_name == "سارة العتيبي"
+    assert sara.email == ""
 
 
 def test_empty_optional_parameters_are_as_if_absent(
@@ -298,8 +300,10 @@ def test_empty_optional_parameters_are_as_if_absent(
     empty.update({"device_id": "", "account_id": "", "attribute[kind]": ""})
     empty.update({"attribute[subject]": "", "attribute[entity]": "", "jurisdiction_id": ""})
     request = submitted(client, key, **empty)
-    assert request.kind == Kind.COMPLAINT and request.entity == ministry.riyadh
-    assert request.beneficiary.full_name == "—" and request.beneficiary.email == ""
+    assert request.kind == Kind.COMPLAINT
+    assert request.entity == ministry.riyadh
+    assert request.beneficiary.full_name == "—"
+    assert request.beneficiary.email == ""
 
 
 BAD_FORMS: list[tuple[dict[str, str], int]] = [
@@ -331,7 +335,7 @@ BAD_FORMS: list[tuple[dict[str, str], int]] = [
 @pytest.mark.parametrize(("fields", "status"), BAD_FORMS)
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_bad_submissions_write_nothing(
-    client: Client, ministry: Any, key: str, fields: dict[str, str], status: int, fmt: str
+    client: Client, key: str, fields: dict[str, str], status: int, fmt: str
 ) -> None:
     people = Beneficiary.objects.count()
     assert_error(post(client, form(key, **fields), fmt=fmt), status, fmt)
@@ -444,29 +448,35 @@ def test_request_fields(client: Client, reports: dict[str, Request]) -> None:
     row = next(r for r in rows if r["service_request_id"] == answered.tracking_number)
     assert row["status"] == "open"
     assert row["status_notes"] == "Information given"
-    assert row["service_code"] == "transfer" and row["service_name"] == "Teacher transfer"
+    assert row["service_code"] == "transfer"
+    assert row["service_name"] == "Teacher transfer"
     assert row["agency_responsible"] == "Riyadh Education"
     assert row["address_id"] == "riyadh"
     assert row["description"] == "Complaint"
-    assert row["requested_datetime"].endswith("Z") and row["updated_datetime"].endswith("Z")
+    assert row["requested_datetime"].endswith("Z")
+    assert row["updated_datetime"].endswith("Z")
     due = answered.resolution_due
     expected = due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if due else None
     assert row["expected_datetime"] == expected
     cancelled = next(
         r for r in rows if r["service_request_id"] == reports["cancelled"].tracking_number
     )
-    assert cancelled["status"] == "closed" and cancelled["status_notes"] == ""
-    assert "extended_attributes" not in row and "notes" not in row
+    assert cancelled["status"] == "closed"
+    assert cancelled["status_notes"] == ""
+    assert "extended_attributes" not in row
+    assert "notes" not in row
 
 
 def test_requests_list_in_xml(client: Client, reports: dict[str, Request]) -> None:
     root = xml(client.get(f"{BASE}requests.xml"))
     assert root.tag == "service_requests"
     numbers = [node.findtext("service_request_id") for node in root.iterfind("request")]
-    assert numbers[-1] == reports["first"].tracking_number and len(numbers) == 3
+    assert numbers[-1] == reports["first"].tracking_number
+    assert len(numbers) == 3
     first = root.findall("request")[-1]
     assert first.findtext("status") == "open"
-    assert first.findtext("lat") == "" and first.findtext("requested_datetime", "").endswith("Z")
+    assert first.findtext("lat") == ""
+    assert first.findtext("requested_datetime", "").endswith("Z")
 
 
 def test_service_request_id_list_overrides_the_other_filters(
@@ -494,9 +504,7 @@ def test_filter_by_status(client: Client, reports: dict[str, Request]) -> None:
     assert len(ids(client.get(f"{BASE}requests.json?status=open,closed"))) == 3
 
 
-def test_filter_by_dates_default_last_90_days(
-    client: Client, reports: dict[str, Request]
-) -> None:
+def test_filter_by_dates_default_last_90_days(client: Client, reports: dict[str, Request]) -> None:
     old = timezone.now() - timedelta(days=120)
     Request.objects.filter(pk=reports["first"].pk).update(created_at=old)
     number = reports["first"].tracking_number
@@ -648,9 +656,7 @@ def test_jurisdiction(client: Client, ministry: Any) -> None:
     assert_error(client.get(f"{BASE}services.xml?jurisdiction_id=elsewhere"), 404, "xml")
 
 
-def test_readers_are_rate_limited_by_address(
-    client: Client, ministry: Any, settings: Any
-) -> None:
+def test_readers_are_rate_limited_by_address(client: Client, ministry: Any, settings: Any) -> None:
     settings.TAWASUL_API_RATE = 2
     assert client.get(f"{BASE}services.json").status_code == 200
     assert client.get(f"{BASE}services.json").status_code == 200

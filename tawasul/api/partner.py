@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status as Reply
 
 from tawasul.api.auth import PartnerAuth, client_of
 from tawasul.api.idempotency import idempotent
@@ -167,14 +168,15 @@ def _submit(client: ApiClient, payload: PartnerRequestIn) -> tuple[int, dict[str
 )
 def requests_create(
     request: HttpRequest, response: HttpResponse, payload: PartnerRequestIn
-) -> tuple[int, dict[str, Any]]:
+) -> Reply[dict[str, Any]]:
     client = client_of(request)
-    return idempotent(
+    status, body = idempotent(
         request,
         owner=f"k{client.pk}",
         produce=lambda: _submit(client, payload),
         response=response,
     )
+    return Reply(status, body)
 
 
 def _cursor_decode(cursor: str) -> int | None:
