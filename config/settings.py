@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "tawasul.channels",
     "tawasul.sla",
     "tawasul.feedback",
+    "tawasul.meetings",
     "tawasul.api",
     "tawasul.portal",
     "tawasul.console",
@@ -259,6 +260,28 @@ TAWASUL_API_ACCESS_MINUTES = int(os.environ.get("TAWASUL_API_ACCESS_MINUTES", "1
 TAWASUL_API_REFRESH_DAYS = int(os.environ.get("TAWASUL_API_REFRESH_DAYS", "30"))
 TAWASUL_API_RATE = int(os.environ.get("TAWASUL_API_RATE", "300"))
 TAWASUL_API_IDEMPOTENCY_HOURS = int(os.environ.get("TAWASUL_API_IDEMPOTENCY_HOURS", "24"))
+# Meet the minister (docs/decisions/0006-meetings.md): the minister's office (an entity code;
+# empty: the root entity); the roles that screen (on the central centre's entity) and decide
+# (on the office's entity); the eligibility rules in force and their figures; each step's
+# target in business minutes of the central centre; reminders, minutes before a meeting.
+TAWASUL_MINISTER_OFFICE = os.environ.get("TAWASUL_MINISTER_OFFICE", "")
+TAWASUL_MEETING_SCREEN_ROLES = env_list(
+    "TAWASUL_MEETING_SCREEN_ROLES", "agent,supervisor,centre_manager"
+)
+TAWASUL_MEETING_DECIDE_ROLES = env_list(
+    "TAWASUL_MEETING_DECIDE_ROLES", "executive_viewer,administrator"
+)
+TAWASUL_MEETING_RULES = env_list("TAWASUL_MEETING_RULES", "settled_request,one_open,cooling_off")
+TAWASUL_MEETING_MAX_OPEN = int(os.environ.get("TAWASUL_MEETING_MAX_OPEN", "1"))
+TAWASUL_MEETING_COOLING_OFF_DAYS = int(os.environ.get("TAWASUL_MEETING_COOLING_OFF_DAYS", "180"))
+TAWASUL_MEETING_SCREENING_MINUTES = int(os.environ.get("TAWASUL_MEETING_SCREENING_MINUTES", "1260"))
+TAWASUL_MEETING_DECISION_MINUTES = int(os.environ.get("TAWASUL_MEETING_DECISION_MINUTES", "2100"))
+TAWASUL_MEETING_SCHEDULING_MINUTES = int(
+    os.environ.get("TAWASUL_MEETING_SCHEDULING_MINUTES", "2100")
+)
+TAWASUL_MEETING_REMINDER_MINUTES = [
+    int(value) for value in env_list("TAWASUL_MEETING_REMINDER_MINUTES", "1440,120")
+]
 
 # --- Production hardening -----------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -31,6 +31,13 @@ NOTIFICATIONS = (
     "survey_invitation",
     "objection_upheld",
     "objection_rejected",
+    # Minister meetings (tawasul.meetings): the meeting's tracking number and the portal link.
+    "meeting_received",
+    "meeting_decided",
+    "meeting_offered",
+    "meeting_scheduled",
+    "meeting_cancelled",
+    "meeting_reminder",
 )
 # E-mails to staff (no SMS version): the SLA sweep's warnings, breaches and escalations;
 # a low satisfaction rating for the centre's supervisors.
