@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from tawasul.api.credentials import credential_revoke, personal_token_create
 from tawasul.api.models import PersonalAccessToken, Scope
-from tawasul.api.staff import name_masked
+from tawasul.api.staff_schemas import name_masked
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.cases import services as svc
 from tawasul.cases.attachments import attachment_check
