@@ -7,6 +7,7 @@ contact masked (first name and initials in lists), never a national ID.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import override
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from tawasul.api.schemas import Bilingual
 from tawasul.beneficiaries.models import Beneficiary
@@ -49,6 +50,17 @@ def _storable(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_storable)]
 Id = Annotated[int, Field(ge=1, le=BIGINT)]
+
+
+def _iso_date_text(value: Any) -> Any:
+    """Only `YYYY-MM-DD` (pydantic would also take a number of seconds)."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+Day = Annotated[date, BeforeValidator(_iso_date_text)]
 StatusFilter = Literal[
     "open",
     "new",
@@ -77,8 +89,8 @@ class RequestFilters(Schema):
         None, max_length=150, description="`me`, `none`, a user id or a username"
     )
     q: Text | None = Field(None, max_length=200, description="A tracking number or subject words")
-    submitted_from: date | None = Field(None, alias="from")
-    submitted_to: date | None = Field(None, alias="to")
+    submitted_from: Day | None = Field(None, alias="from")
+    submitted_to: Day | None = Field(None, alias="to")
     sort: Sort = Sort.NEWEST
     cursor: Text | None = Field(None, max_length=1000)
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_LIMIT)
