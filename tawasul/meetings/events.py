@@ -57,7 +57,7 @@ def meeting_text(value: str, *, field: str, minimum: int, maximum: int) -> str:
 def meeting_lock(meeting: MeetingRequest) -> MeetingRequest:
     """The meeting request's row, locked until the end of the transaction."""
     return (
-        MeetingRequest.objects.select_for_update()
+        MeetingRequest.objects.select_for_update(of=("self",))
         .select_related("beneficiary", "host")
         .get(pk=meeting.pk)
     )
