@@ -837,3 +837,65 @@ def test_the_list_costs_the_same_queries_whatever_the_rows(
     with django_assert_max_num_queries(one):
         body = api.get("/requests", limit=100).json()
     assert len(body["results"]) == 13
+
+
+# --- the console page for one's own tokens ------------------------------------------------------
+
+
+def test_a_member_creates_a_token_in_the_console_and_uses_it(
+    staff: Staff, riyadh_case: Request
+) -> None:
+    console = Client()
+    console.force_login(staff.riyadh_agent)
+    created = console.post(
+        "/console/tokens/", {"name": "my script", "scopes": ["requests:read"], "days": "30"}
+    )
+    assert created.status_code == 201
+    assert "no-store" in created["Cache-Control"]
+    secret = created.context["secret"]
+    assert secret.startswith("twp_")
+    assert secret in created.content.decode()
+    stored = PersonalAccessToken.objects.get(user=staff.riyadh_agent)
+    assert (stored.name, stored.scopes) == ("my script", ["requests:read"])
+    assert secret not in console.get("/console/tokens/").content.decode()  # shown once
+
+    api = Api(secret)
+    assert api.get(f"/requests/{riyadh_case.tracking_number}").status_code == 200
+    assert api.post(f"/requests/{riyadh_case.tracking_number}/claim").status_code == 403
+
+    revoked = console.post(f"/console/tokens/{stored.pk}/revoke/")
+    assert revoked.status_code == 302
+    assert api.get(f"/requests/{riyadh_case.tracking_number}").status_code == 401
+
+
+def test_a_member_cannot_revoke_someone_elses_token(staff: Staff) -> None:
+    theirs = personal_token_create(user=staff.riyadh_agent2, name="theirs", scopes=BOTH)
+    console = Client()
+    console.force_login(staff.riyadh_agent)
+    assert console.post(f"/console/tokens/{theirs.record.pk}/revoke/").status_code == 404
+    assert PersonalAccessToken.objects.get(pk=theirs.record.pk).revoked_at is None
+    page = console.get("/console/tokens/").content.decode()
+    assert theirs.record.prefix not in page
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"name": "", "scopes": ["requests:read"], "days": "30"},
+        {"name": "x", "scopes": ["webhooks"], "days": "30"},
+        {"name": "x", "scopes": ["requests:read"], "days": "7"},
+    ],
+    ids=["no-name", "partner-scope", "odd-lifetime"],
+)
+def test_a_bad_token_form_creates_nothing(staff: Staff, form: dict[str, Any]) -> None:
+    console = Client()
+    console.force_login(staff.riyadh_agent)
+    assert console.post("/console/tokens/", form).status_code == 400
+    assert not PersonalAccessToken.objects.exists()
+
+
+def test_the_token_page_is_for_staff_only(staff: Staff) -> None:
+    console = Client()
+    assert console.get("/console/tokens/").status_code == 302  # to sign-in
+    console.force_login(staff.outsider)
+    assert console.get("/console/tokens/").status_code == 403

@@ -7,6 +7,7 @@ from tawasul.console import (
     oversight_views,
     quality_views,
     queue_views,
+    token_views,
     workspace_views,
 )
 from tawasul.console.access import staff_required
@@ -22,4 +23,5 @@ urlpatterns = [
     *oversight_views.urlpatterns,
     *objection_views.urlpatterns,
     *quality_views.urlpatterns,
+    *token_views.urlpatterns,
 ]
