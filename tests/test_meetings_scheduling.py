@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tawasul.channels.models import OutboxMessage
+from tawasul.channels.notifications import notification_render_email, notification_render_sms
 from tawasul.core.errors import AccessDenied, Conflict, IllegalTransition, InvalidInput, NotFound
 from tawasul.directory.models import BusinessCalendar, CareCentre, Holiday, HolidayKind
 from tawasul.meetings.models import (
@@ -377,6 +378,38 @@ def test_reminders_are_queued_once_each(channels_in_memory, staff, sara, settled
     assert {n.recipient for n in notices} == {sara.mobile}
     assert notices.first().context == {"tracking_number": meeting.tracking_number}
     assert MeetingReminder.objects.filter(sent_at__isnull=True).count() == 0
+    sms = notification_render_sms(notices.first())
+    assert meeting.tracking_display in sms
+    assert "https://tawasul.moe.example/" in sms
+    assert sara.full_name not in sms
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "meeting_received",
+        "meeting_decided",
+        "meeting_offered",
+        "meeting_scheduled",
+        "meeting_cancelled",
+        "meeting_reminder",
+    ],
+)
+def test_meeting_notices_render_in_both_languages(channels_in_memory, khalid, template):
+    message = OutboxMessage.objects.create(
+        channel="email",
+        recipient=khalid.email,
+        template=template,
+        language="en",
+        context={"tracking_number": "12345678901"},
+        next_attempt_at=timezone.now(),
+    )
+    email = notification_render_email(message)
+    assert "123-4567-8901" in email.subject
+    assert "123-4567-8901" in email.text
+    assert 'dir="ltr"' in email.html
+    message.language = "ar"
+    assert "123-4567-8901" in notification_render_sms(message)
 
 
 def test_no_reminder_for_a_cancelled_meeting(staff, sara, settled, minister):
