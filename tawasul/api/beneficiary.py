@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Status
+from ninja import Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.params import File, Form, Header, Query
 
@@ -235,6 +235,16 @@ def me(request: HttpRequest) -> out.ProfileOut:
     return out.profile_out(beneficiary_of(request))
 
 
+def _ensure_known_parameters(request: HttpRequest, schema: type[Schema]) -> None:
+    """An unknown query parameter is a mistake (a typo in `limit`?): say so rather than
+    silently ignore it."""
+    unknown = sorted(set(request.GET) - set(schema.model_fields))
+    if unknown:
+        raise InvalidInput(
+            _("Unknown query parameter."), code="unknown_parameter", details={"fields": unknown}
+        )
+
+
 def _cursor_encode(case: Request) -> str:
     raw = json.dumps([case.created_at.isoformat(), case.pk]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -263,6 +273,7 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
     summary="My requests, newest first (cursor pagination)",
 )
 def me_requests(request: HttpRequest, query: Query[ListQuery]) -> out.RequestPage:
+    _ensure_known_parameters(request, ListQuery)
     after = _cursor_decode(query.cursor) if query.cursor else None
     rows = requests_of_beneficiary_page(
         beneficiary_of(request),
@@ -398,6 +409,7 @@ def me_request_object(
         beneficiary=beneficiary_of(request),
         reason=payload.reason,
     )
+    objection.request.refresh_from_db(fields=["status"])
     return Status(201, out.objection_out(objection))
 
 

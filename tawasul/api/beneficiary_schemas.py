@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import override
 from ninja import Schema
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictInt, StringConstraints
 
 from tawasul.api.schemas import Bilingual
 from tawasul.beneficiaries.models import Beneficiary, BeneficiaryKind
@@ -109,7 +109,7 @@ class ListQuery(Schema):
 
 
 class RatingIn(Schema):
-    score: int = Field(ge=1, le=5)
+    score: StrictInt = Field(ge=1, le=5)
     resolved: bool = False
     comment: LongText = ""
 
