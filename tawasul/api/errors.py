@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 from django.views import defaults
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tawasul.core.errors import AccessDenied, DomainError, InvalidInput, NotFound
 
@@ -102,6 +102,12 @@ def install(api: NinjaAPI) -> None:
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         body = error_body("too_large", _("The request is too large."))
         return error_response(api, request, 413, body)
+
+    @api.exception_handler(HttpError)
+    def unreadable(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        """Ninja's own errors (a body that is not JSON) in the one shape."""
+        body = error_body("bad_request", _("The request body could not be read."))
+        return error_response(api, request, exc.status_code, body)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
