@@ -899,3 +899,9 @@ def test_the_token_page_is_for_staff_only(staff: Staff) -> None:
     assert console.get("/console/tokens/").status_code == 302  # to sign-in
     console.force_login(staff.outsider)
     assert console.get("/console/tokens/").status_code == 403
+
+
+def test_unknown_list_parameters_are_refused(staff: Staff) -> None:
+    response = as_(staff.riyadh_agent).get("/requests", stauts="new")
+    assert response.status_code == 422
+    assert response.json()["details"] == {"field": "stauts", "unknown": ["stauts"]}

@@ -76,6 +76,7 @@ router = Router(tags=["staff"])
 read = StaffAuth(Scope.REQUESTS_READ)
 write = StaffAuth(Scope.REQUESTS_WRITE)
 P = Permission
+FILTER_NAMES = frozenset(field.alias or name for name, field in RequestFilters.model_fields.items())
 
 
 # --- who and which request --------------------------------------------------------------
@@ -170,6 +171,13 @@ def _filters(user: AbstractBaseUser, given: RequestFilters) -> QueueFilters:
 )
 def requests_list(request: HttpRequest, filters: Query[RequestFilters]) -> RequestPageOut:
     user = _staff(request)
+    unknown = sorted(set(request.GET) - FILTER_NAMES)
+    if unknown:
+        raise InvalidInput(
+            _("Unknown query parameter."),
+            code="unknown_parameter",
+            details={"field": unknown[0], "unknown": unknown},
+        )
     if filters.cursor and not cursor_valid(filters.sort, filters.cursor):
         raise InvalidInput(
             _("This page cursor is not valid for this sort."),
