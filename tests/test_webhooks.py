@@ -775,6 +775,8 @@ def test_a_partner_reads_its_delivery_log_and_redelivers(ministry, sara, partner
     failed_once = call(client, "get", f"{path}?status=pending", partner.secret).json()
     assert call(client, "get", f"{path}?status=lost", partner.secret).status_code == 422
     assert call(client, "get", f"{path}?limit=0", partner.secret).status_code == 422
+    misspelt = call(client, "get", f"{path}?state=failed", partner.secret)
+    assert (misspelt.status_code, misspelt.json()["code"]) == (422, "unknown_parameter")
     assert [row["status"] for row in log] == ["delivered", "pending"]
     assert log[0]["payload"]["type"] == "request.created"
     assert log[0]["subscription"] == str(issued.subscription.public_id)
