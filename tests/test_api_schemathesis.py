@@ -130,13 +130,24 @@ def _report() -> Iterator[None]:
         return
     out = Path(os.environ.get("TAWASUL_ARTIFACTS", "test-artifacts"))
     out.mkdir(exist_ok=True)
+    documented = {
+        f"{method.upper()} {path}"
+        for path, item in schema.raw_schema["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
     (out / "schemathesis.json").write_text(
         json.dumps(
             {
-                "operations": len(calls),
-                "calls": sum(calls.values()),
+                "examples_per_operation": EXAMPLES,
+                "operations": len(documented),
+                "operations_called": len(documented & set(calls)),
+                "calls": sum(calls[label] for label in documented),
+                "undocumented_method_probes": sum(
+                    count for label, count in calls.items() if label not in documented
+                ),
                 "failures": sum(failures.values()),
-                "by_operation": dict(sorted(calls.items())),
+                "by_operation": {label: calls[label] for label in sorted(documented)},
                 "failed": dict(failures),
             },
             indent=1,

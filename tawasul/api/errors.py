@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 from django.views import defaults
@@ -108,6 +109,11 @@ def install(api: NinjaAPI) -> None:
         """Ninja's own errors (a body that is not JSON) in the one shape."""
         body = error_body("bad_request", _("The request body could not be read."))
         return error_response(api, request, exc.status_code, body)
+
+    @api.exception_handler(MultiPartParserError)
+    def malformed_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        body = error_body("bad_request", _("The request body could not be read."))
+        return error_response(api, request, 400, body)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
