@@ -103,13 +103,18 @@ def _fresh_subscription_cache() -> Iterator[None]:
 
 
 @pytest.fixture
-def partner(db: None) -> credentials.Issued:
-    return credentials.api_client_create(name="Call centre vendor", scopes=["webhooks"])
+def partner(ministry) -> credentials.Issued:
+    """A ministry-wide system: it hears of every request."""
+    return credentials.api_client_create(
+        name="Call centre vendor", scopes=["webhooks"], entity=ministry.ministry
+    )
 
 
 @pytest.fixture
-def other_partner(db: None) -> credentials.Issued:
-    return credentials.api_client_create(name="Another ministry system", scopes=["webhooks"])
+def other_partner(ministry) -> credentials.Issued:
+    return credentials.api_client_create(
+        name="Another ministry system", scopes=["webhooks"], entity=ministry.ministry
+    )
 
 
 def subscribe(partner, url, types=None, entity=None) -> webhooks.IssuedSubscription:
@@ -323,7 +328,9 @@ def test_no_delivery_for_other_types_other_entities_or_inactive_subscriptions(
     subscribe(partner, receiver.url, entity=ministry.makkah)
     off = subscribe(other_partner, receiver.url).subscription
     webhooks.webhook_subscription_set_active(subscription=off, active=False)
-    revoked = credentials.api_client_create(name="Revoked partner", scopes=["webhooks"])
+    revoked = credentials.api_client_create(
+        name="Revoked partner", scopes=["webhooks"], entity=ministry.ministry
+    )
     subscribe(revoked, receiver.url)
     credentials.credential_revoke(revoked.record)
     cache.delete(webhooks.CACHE_KEY)  # revocation is seen at the latest within a minute
@@ -850,3 +857,54 @@ def test_admin_lists_deliveries_by_status_and_sends_them_again(
     assert subscriptions.status_code == 200
     assert issued.secret not in subscriptions.content.decode()
     assert WebhookSubscription.objects.get().secret_encrypted not in subscriptions.content.decode()
+
+
+def test_a_client_hears_only_of_its_own_entity_and_its_own_submissions(
+    ministry, staff, sara, receiver
+):
+    from tawasul.api.models import ClientSubmission
+
+    # Given a Riyadh system and a system with no entity of its own
+    riyadh = credentials.api_client_create(
+        name="Riyadh system", scopes=["webhooks"], entity=ministry.riyadh
+    )
+    loose = credentials.api_client_create(name="Loose system", scopes=["webhooks"])
+    riyadh_sub = subscribe(riyadh, receiver.url).subscription
+    loose_sub = subscribe(loose, receiver.url).subscription
+
+    # When requests reach Makkah and Riyadh, and the loose system submitted the Makkah one
+    makkah_request = submit(ministry, sara, entity=ministry.makkah)
+    ClientSubmission.objects.create(client=loose.record, request=makkah_request)
+    submit(ministry, sara, entity=ministry.riyadh_office)
+    services.request_note(
+        request=makkah_request, by=staff.central_agent, body="ملاحظة داخلية لا تُرسل"
+    )
+    services.request_cancel(request=makkah_request, reason="مكرر", by=staff.central_supervisor)
+
+    # Then Riyadh's system heard only of the Riyadh request,
+    # and the loose system only of its own request (after it was recorded as its own)
+    riyadh_types = list(
+        WebhookDelivery.objects.filter(subscription=riyadh_sub).values_list(
+            "event__request__entity__code", flat=True
+        )
+    )
+    assert riyadh_types == ["riyadh"]  # the office has no centre: Riyadh receives it
+    loose_types = list(
+        WebhookDelivery.objects.filter(subscription=loose_sub).values_list("event_type", flat=True)
+    )
+    assert loose_types == ["request.closed"]
+
+
+def test_a_subscription_cannot_reach_beyond_its_clients_entity(ministry):
+    riyadh = credentials.api_client_create(
+        name="Riyadh system", scopes=["webhooks"], entity=ministry.riyadh
+    )
+    with pytest.raises(InvalidInput) as error:
+        webhooks.webhook_subscription_create(
+            client=riyadh.record,
+            url="https://hooks.example.sa/tawasul",
+            event_types=["request.created"],
+            entity=ministry.makkah,
+        )
+    assert error.value.code == "entity_out_of_reach"
+    assert WebhookSubscription.objects.count() == 0

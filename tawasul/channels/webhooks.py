@@ -51,6 +51,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tawasul.api.models import ClientSubmission
 from tawasul.cases.models import Event, EventKind
 from tawasul.channels.delivery import outbox_backoff
 from tawasul.channels.models import (
@@ -101,7 +102,7 @@ CLOSE_REASONS: dict[str, str] = {
     K.MERGED: "merged",
     K.CANCELLED: "cancelled",
 }
-CACHE_KEY = "webhooks:active-subscriptions:v1"
+CACHE_KEY = "webhooks:active-subscriptions:v2"
 CACHE_SECONDS = 60
 MAX_SUBSCRIPTIONS_PER_CLIENT = 20
 MAX_URL = 500
@@ -164,6 +165,13 @@ def webhook_subscription_create(
     """Subscribe `url`; the signing secret is returned once and stored encrypted."""
     url = webhook_url_clean(url)
     types = webhook_event_types_clean(event_types)
+    reach = client.entity
+    if entity is not None and reach is not None and not entity.path.startswith(reach.path):
+        raise InvalidInput(
+            _("This entity is outside the client's own entity."),
+            code="entity_out_of_reach",
+            details={"field": "entity"},
+        )
     secret = f"whsec_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         if client.webhook_subscriptions.count() >= MAX_SUBSCRIPTIONS_PER_CLIENT:
@@ -253,34 +261,62 @@ def webhook_delivery_for_client(client: ApiClient, public_id: uuid.UUID) -> Webh
 
 # --- writing deliveries with the event ------------------------------------------------------
 
-ActiveSubscription = tuple[int, tuple[str, ...], str]
+
+@dataclass(frozen=True)
+class ActiveSubscription:
+    pk: int
+    types: tuple[str, ...]
+    path: str  # the subscription's own entity filter ("" = none)
+    client_id: int
+    reach: str | None  # the client's entity path; None = only the client's own submissions
 
 
 def _active_subscriptions() -> list[ActiveSubscription]:
-    """(id, event types, entity path) of every active subscription; cached for a minute."""
+    """Every active subscription with its client's reach; cached for a minute."""
     cached: list[ActiveSubscription] | None = cache.get(CACHE_KEY)
     if cached is None:
         rows = WebhookSubscription.objects.filter(
             is_active=True, client__revoked_at__isnull=True
-        ).values_list("pk", "event_types", "entity__path")
-        cached = [(pk, tuple(types), path or "") for pk, types, path in rows]
+        ).values_list("pk", "event_types", "entity__path", "client_id", "client__entity__path")
+        cached = [
+            ActiveSubscription(pk, tuple(types), path or "", client_id, reach)
+            for pk, types, path, client_id, reach in rows
+        ]
         cache.set(CACHE_KEY, cached, CACHE_SECONDS)
     return cached
+
+
+def _submitters(request: Request) -> set[int]:
+    return set(
+        ClientSubmission.objects.filter(request_id=request.pk).values_list("client_id", flat=True)
+    )
 
 
 def webhooks_enqueue_for_event(event: Event) -> int:
     """Write the event's deliveries, in the event's transaction; return how many.
 
+    A client hears of the requests under its own entity (`ApiClient.entity`) and of
+    those it submitted itself; a subscription's entity narrows that further.
     Costs nothing (cache hit) or one small query when nobody subscribes.
     """
     event_type = EVENT_TYPES.get(event.kind)
     if event_type is None:
         return 0
     request = event.request
+    here = request.entity.path
+    matching = [
+        sub
+        for sub in _active_subscriptions()
+        if event_type in sub.types and here.startswith(sub.path)
+    ]
+    if any(sub.reach is None or not here.startswith(sub.reach) for sub in matching):
+        submitters = _submitters(request)
+    else:
+        submitters = set()
     candidates = [
-        pk
-        for pk, types, path in _active_subscriptions()
-        if event_type in types and (not path or request.entity.path.startswith(path))
+        sub.pk
+        for sub in matching
+        if (sub.reach is not None and here.startswith(sub.reach)) or sub.client_id in submitters
     ]
     if not candidates:
         return 0
