@@ -230,7 +230,12 @@ def auth_revoke(request: HttpRequest) -> Status[None]:
 # --- profile and requests ---------------------------------------------------------------------
 
 
-@router.get("/me", response={200: out.ProfileOut, **ERRORS}, auth=beneficiary_auth)
+@router.get(
+    "/me",
+    response={200: out.ProfileOut, **ERRORS},
+    auth=beneficiary_auth,
+    summary="My profile (mobile and e-mail masked)",
+)
 def me(request: HttpRequest) -> out.ProfileOut:
     return out.profile_out(beneficiary_of(request))
 
