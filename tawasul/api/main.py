@@ -11,6 +11,7 @@ from ninja.renderers import JSONRenderer
 
 from tawasul.api import errors
 from tawasul.api.beneficiary import router as beneficiary_router
+from tawasul.api.meetings import router as meetings_router
 from tawasul.api.partner import router as partner_router
 from tawasul.api.public import router as public_router
 from tawasul.api.staff import router as staff_router
@@ -37,6 +38,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/public", public_router)
 api.add_router("/", beneficiary_router)  # /auth/…, /me/…
+api.add_router("/me/meetings", meetings_router)
 api.add_router("/staff", staff_router)
 api.add_router("/partner/webhooks", webhooks_router)
 api.add_router("/partner", partner_router)

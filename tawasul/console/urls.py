@@ -3,6 +3,7 @@ from django.urls import path
 from tawasul.console import (
     auth_views,
     intake_views,
+    meeting_views,
     objection_views,
     oversight_views,
     quality_views,
@@ -24,4 +25,5 @@ urlpatterns = [
     *objection_views.urlpatterns,
     *quality_views.urlpatterns,
     *token_views.urlpatterns,
+    *meeting_views.urlpatterns,
 ]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tawasul.portal import (
+    meeting_views,
     request_views,
     signin_views,
     submit_views,
@@ -17,4 +18,5 @@ urlpatterns = [
     *request_views.urlpatterns,
     *track_views.urlpatterns,
     *survey_views.urlpatterns,
+    *meeting_views.urlpatterns,
 ]
