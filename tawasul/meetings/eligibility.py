@@ -147,6 +147,49 @@ def meeting_rules_in_force() -> list[Rule]:
     return [RULES[name] for name in names]
 
 
+@dataclass(frozen=True)
+class RuleCheck:
+    """One rule in force as the person sees it: passed, with what it asks, or refused, with why."""
+
+    code: str
+    passed: bool
+    message: str | Promise
+    refusal: Refusal | None = None
+
+
+RULE_SUMMARIES: dict[str, Promise] = {
+    "settled_request": _(
+        "The meeting follows up an earlier request of yours that was answered or closed, "
+        "or whose objection was decided."
+    ),
+    "one_open": _("You have no other meeting request in progress."),
+    "cooling_off": _("Some time has passed since your last meeting with the ministry."),
+}
+
+
+def meeting_rules_check(
+    *,
+    beneficiary: Beneficiary,
+    follow_ups: Sequence[Request] | None = None,
+    now: dt.datetime | None = None,
+) -> list[RuleCheck]:
+    """Every rule in force, passed or not: what the portal and the app show before a
+    person asks. Without `follow_ups`, the person's settled requests stand in (could any
+    request of theirs be followed up?)."""
+    rules = meeting_rules_in_force()
+    if follow_ups is None:
+        follow_ups = list(settled_requests(beneficiary).order_by("-created_at")[:1])
+    applicant = Applicant(beneficiary=beneficiary, follow_ups=follow_ups, now=now or timezone.now())
+    checks = []
+    for name, rule in zip(settings.TAWASUL_MEETING_RULES, rules, strict=True):
+        refusal = rule(applicant)
+        message = refusal.message if refusal is not None else RULE_SUMMARIES[name]
+        checks.append(
+            RuleCheck(code=name, passed=refusal is None, message=message, refusal=refusal)
+        )
+    return checks
+
+
 def meeting_eligibility(
     *,
     beneficiary: Beneficiary,

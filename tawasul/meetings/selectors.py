@@ -22,11 +22,13 @@ from tawasul.meetings.models import (
     MeetingEvent,
     MeetingEventKind,
     MeetingHost,
+    MeetingPreference,
     MeetingRequest,
     MeetingSlot,
     MeetingStatus,
 )
 from tawasul.meetings.permissions import meetings_for
+from tawasul.meetings.scheduling import meeting_booking_current
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -76,6 +78,20 @@ def meetings_of_beneficiary(beneficiary: Beneficiary) -> QuerySet[MeetingRequest
     )
 
 
+def meetings_of_beneficiary_page(
+    beneficiary: Beneficiary, *, after: tuple[dt.datetime, int] | None = None, limit: int = 20
+) -> list[MeetingRequest]:
+    """Up to `limit` of the person's meeting requests, newest first, after the
+    (created_at, id) key of the last one already seen: a keyset page."""
+    meetings = meetings_of_beneficiary(beneficiary).order_by("-created_at", "-id")
+    if after is not None:
+        created_at, pk = after
+        meetings = meetings.filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
+        )
+    return list(meetings[:limit])
+
+
 def meeting_follow_up_choices(beneficiary: Beneficiary) -> QuerySet[Request]:
     """The person's requests that satisfy the `settled_request` rule, newest first."""
     return settled_requests(beneficiary).distinct().order_by("-created_at")
@@ -111,6 +127,40 @@ def _entry(event: MeetingEvent, *, for_staff: bool) -> TimelineEntry:
         is_public=event.is_public,
         when_label=meeting_when_label(data.get("starts_at")),
         data=data,
+    )
+
+
+@dataclass(frozen=True)
+class MeetingPublicDetail:
+    """A meeting request as its beneficiary sees it, in the portal and in the app alike."""
+
+    meeting: MeetingRequest
+    timeline: list[TimelineEntry]
+    follow_ups: list[Request]
+    preferences: list[MeetingPreference]
+    offered: list[MeetingSlot]
+    booking: MeetingBooking | None
+
+    @property
+    def can_pick(self) -> bool:
+        return self.meeting.status == MeetingStatus.OFFERED and bool(self.offered)
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.meeting.is_open
+
+
+def meeting_public_detail(meeting: MeetingRequest) -> MeetingPublicDetail:
+    """The beneficiary's view of their meeting request: public timeline, the requests it
+    follows up, the periods asked for, the slots on offer and the booking."""
+    offering = meeting.status == MeetingStatus.OFFERED
+    return MeetingPublicDetail(
+        meeting=meeting,
+        timeline=meeting_timeline(meeting, for_staff=False),
+        follow_ups=list(meeting.follow_ups.order_by("-created_at", "-id")),
+        preferences=list(meeting.preferences.all()),
+        offered=meeting_offered_slots(meeting) if offering else [],
+        booking=meeting_booking_current(meeting) if meeting.status in AGENDA_STATUSES else None,
     )
 
 
