@@ -9,7 +9,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import CommandError, call_command
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tawasul.api import credentials
 from tawasul.api.auth import rate_limit
@@ -65,7 +65,7 @@ def test_apikey_rotate_and_revoke() -> None:
 
 def test_apikey_refuses_unknown_scope_duplicate_name_and_unknown_entity() -> None:
     _command("apikey", "create", "Noor")
-    with pytest.raises(CommandError, match="exists already"):
+    with translation.override("en"), pytest.raises(CommandError, match="exists already"):
         _command("apikey", "create", "Noor")
     with pytest.raises(CommandError, match="No entity"):
         _command("apikey", "create", "Other", "--entity", "atlantis")
