@@ -459,3 +459,26 @@ def _after_start(
         previous = meeting_move(locked, move, fields=fields)
         meeting_event(locked, kind, from_status=previous, by=by)
     return locked
+
+
+# --- removing availability --------------------------------------------------------------------
+
+
+def slot_delete(*, slot: MeetingSlot | int, by: User) -> None:
+    """Delete a slot nobody was ever booked into and that is not on offer."""
+    slot_id = slot.pk if isinstance(slot, MeetingSlot) else slot
+    with transaction.atomic():
+        meeting_ensure(by, MeetingRole.DECIDE)
+        locked = MeetingSlot.objects.select_for_update().filter(pk=slot_id).first()
+        if locked is None:
+            raise InvalidInput(_("No such slot."), code="slot_unknown", details={"field": "slot"})
+        if MeetingBooking.objects.filter(slot=locked).exists():
+            raise Conflict(
+                _("A slot that has or had a booking cannot be deleted."), code="slot_booked"
+            )
+        if MeetingOffer.objects.filter(slot=locked, is_active=True).exists():
+            raise Conflict(
+                _("This slot is offered to a beneficiary; offer other dates first."),
+                code="slot_offered",
+            )
+        locked.delete()
