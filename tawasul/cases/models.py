@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +9,7 @@ from treebeard.mp_tree import MP_Node, MP_NodeManager
 
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.core.ids import tracking_number_display
-from tawasul.core.models import BilingualNameMixin
+from tawasul.core.models import BilingualNameMixin, TimelineEvent
 from tawasul.directory.models import CareCentre, Entity
 
 
@@ -299,34 +297,13 @@ class EventKind(models.TextChoices):
     LOW_RATING = "low_rating", _("Low satisfaction rating")
 
 
-class EventQuerySet(models.QuerySet["Event"]):
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError("Request events are append-only.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError("Request events are append-only.")
-
-
-class Event(models.Model):
+class Event(TimelineEvent):
     """One entry of a request's timeline and audit log; never changed or deleted."""
 
     request = models.ForeignKey(Request, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("event"), max_length=24, choices=EventKind.choices)
     from_status = models.CharField(max_length=24, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=24, choices=Status.choices, blank=True)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
-    )
-    by_beneficiary = models.BooleanField(default=False)
-    is_public = models.BooleanField(
-        _("shown to the beneficiary"),
-        default=True,
-        help_text=_("Internal events appear only in the staff timeline."),
-    )
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
-
-    objects = EventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("event")
@@ -336,14 +313,6 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.kind}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("Request events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("Request events are append-only.")
 
 
 class RequestLink(models.Model):

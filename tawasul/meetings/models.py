@@ -4,14 +4,13 @@ followed up. The timeline (`MeetingEvent`) is append-only, like a request's."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.core.ids import tracking_number_display
+from tawasul.core.models import TimelineEvent
 from tawasul.directory.models import Entity
 
 
@@ -209,34 +208,13 @@ class MeetingEventKind(models.TextChoices):
     NOTE_ADDED = "note_added", _("Internal note")
 
 
-class MeetingEventQuerySet(models.QuerySet["MeetingEvent"]):
-    def update(self, **kwargs: Any) -> int:
-        raise TypeError("Meeting events are append-only.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise TypeError("Meeting events are append-only.")
-
-
-class MeetingEvent(models.Model):
+class MeetingEvent(TimelineEvent):
     """One entry of a meeting request's timeline and audit log; never changed or deleted."""
 
     meeting = models.ForeignKey(MeetingRequest, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("event"), max_length=24, choices=MeetingEventKind.choices)
     from_status = models.CharField(max_length=12, choices=MeetingStatus.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=MeetingStatus.choices, blank=True)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
-    )
-    by_beneficiary = models.BooleanField(default=False)
-    is_public = models.BooleanField(
-        _("shown to the beneficiary"),
-        default=True,
-        help_text=_("Internal events appear only in the staff timeline."),
-    )
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
-
-    objects = MeetingEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("meeting event")
@@ -246,14 +224,6 @@ class MeetingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id} {self.kind}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("Meeting events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise TypeError("Meeting events are append-only.")
 
 
 class MeetingSlot(models.Model):
