@@ -181,11 +181,13 @@ class _SlotPlanFields(ChoicesForm):
 
 
 class SlotForm(_SlotPlanFields):
+    field_order = ("host", "day", "at")
     day = _date(_("Day"))
     at = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
 
 
 class RecurringForm(_SlotPlanFields):
+    field_order = ("host", "weekdays", "at", "first_day", "last_day")
     weekdays = forms.TypedMultipleChoiceField(
         label=_("Weekdays"), coerce=int, choices=WEEKDAYS, widget=forms.CheckboxSelectMultiple
     )
