@@ -161,3 +161,36 @@ def test_idempotency_records_are_forgotten_after_the_window(settings) -> None:  
     IdempotencyRecord.objects.create(owner="b1", key="b", fingerprint="f", status_code=201)
     assert idempotency_purge() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["b"]
+
+
+def test_an_administrator_creates_a_client_in_the_admin_and_sees_its_key_once(
+    client, ministry
+) -> None:  # type: ignore[no-untyped-def]
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.sa", "pass-Word-1234")
+    client.force_login(admin)
+    response = client.post(
+        "/en/admin/api/apiclient/add/",
+        {
+            "name": "Unified call centre",
+            "scopes": ["requests:create", "webhooks"],
+            "rate_limit_per_minute": "120",
+            "entity": str(ministry.riyadh.pk),
+            "contact": "it@example.sa",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    key = next(word for text in shown for word in text.split() if word.startswith("twk_"))
+    created = ApiClient.objects.get(name="Unified call centre")
+    assert credentials.api_client_for_key(key) == created
+    assert created.scopes == ["requests:create", "webhooks"]
+    assert created.entity == ministry.riyadh
+    # The key is never shown again: not on the change page, not in the list.
+    change = client.get(f"/en/admin/api/apiclient/{created.pk}/change/").content.decode()
+    listing = client.get("/en/admin/api/apiclient/").content.decode()
+    assert key not in change
+    assert key not in listing
+    assert created.prefix in listing
