@@ -240,6 +240,9 @@ TAWASUL_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("TAWASUL_OUTBOX_MAX_ATTEMPTS", 
 # Webhooks to partners: attempts before a delivery is failed, and seconds to wait for an answer.
 TAWASUL_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("TAWASUL_WEBHOOK_MAX_ATTEMPTS", "8"))
 TAWASUL_WEBHOOK_TIMEOUT = float(os.environ.get("TAWASUL_WEBHOOK_TIMEOUT", "10"))
+# Webhook URLs must be public https addresses; allow this machine and private networks
+# (plain http on localhost too) only for development, tests or an internal partner network.
+TAWASUL_WEBHOOK_ALLOW_PRIVATE = env_bool("TAWASUL_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 TAWASUL_PORTAL_URL = os.environ.get("TAWASUL_PORTAL_URL", "http://127.0.0.1:8000")
 # Satisfaction survey: how long an invitation link works; scores at or below this flag the request.
 TAWASUL_SURVEY_TTL_DAYS = int(os.environ.get("TAWASUL_SURVEY_TTL_DAYS", "14"))

@@ -96,6 +96,12 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings) -> None:
+    """The receivers here listen on 127.0.0.1, which production refuses (SSRF guard)."""
+    settings.TAWASUL_WEBHOOK_ALLOW_PRIVATE = True
+
+
+@pytest.fixture(autouse=True)
 def _fresh_subscription_cache() -> Iterator[None]:
     cache.delete(webhooks.CACHE_KEY)
     yield
@@ -908,3 +914,47 @@ def test_a_subscription_cannot_reach_beyond_its_clients_entity(ministry):
         )
     assert error.value.code == "entity_out_of_reach"
     assert WebhookSubscription.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hook",
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "http://hooks.example.sa/hook",
+    ],
+)
+def test_production_refuses_webhooks_to_this_machine_private_networks_or_plain_http(
+    settings, partner, url
+):
+    settings.TAWASUL_WEBHOOK_ALLOW_PRIVATE = False
+    with pytest.raises(InvalidInput) as error:
+        subscribe(partner, url)
+    assert error.value.code == "invalid_url"
+    assert WebhookSubscription.objects.count() == 0
+
+
+def test_production_accepts_a_public_https_address(settings, partner):
+    settings.TAWASUL_WEBHOOK_ALLOW_PRIVATE = False
+    assert subscribe(partner, "https://hooks.example.sa/tawasul").subscription.pk
+
+
+def test_a_name_that_resolves_to_this_machine_is_not_posted_to(
+    settings, ministry, sara, partner, receiver
+):
+    # Given a subscription made while private addresses were allowed, by name
+    subscription = subscribe(partner, receiver.url.replace("127.0.0.1", "localhost")).subscription
+    submit(ministry, sara)
+    # When production rules apply at delivery time
+    settings.TAWASUL_WEBHOOK_ALLOW_PRIVATE = False
+    webhooks.webhook_drain()
+    # Then nothing reached the receiver and the attempt is recorded as refused
+    delivery = WebhookDelivery.objects.get(subscription=subscription)
+    assert receiver.received == []
+    assert delivery.attempts == 1
+    assert "WebhookAddressRefused" in delivery.last_error

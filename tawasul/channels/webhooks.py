@@ -31,9 +31,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Iterable
@@ -138,9 +140,33 @@ def webhook_url_clean(url: str) -> str:
     host = (parts.hostname or "").lower()
     if len(url) > MAX_URL or parts.username or parts.password:
         raise _invalid_url(_("The URL must be at most 500 characters, without a user or password."))
-    if parts.scheme != "https" and host not in LOCAL_HOSTS:
+    private = settings.TAWASUL_WEBHOOK_ALLOW_PRIVATE
+    if parts.scheme != "https" and not (private and host in LOCAL_HOSTS):
         raise _invalid_url(_("The URL must start with https://."))
+    if not private and not _public_host(host):
+        raise _invalid_url(_("The URL must point to a public address on the internet."))
     return url
+
+
+def _public_host(host: str) -> bool:
+    """False for this machine and private, link-local or reserved addresses (SSRF guard).
+
+    A name is checked when it is resolved, at each delivery (`_post`).
+    """
+    if host in LOCAL_HOSTS:
+        return False
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_global
+    except ValueError:
+        return True  # a name: checked against what it resolves to when sending
+
+
+def _resolves_to_public(host: str, port: int) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return True  # unresolvable: the connection fails and is retried as usual
+    return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
 
 
 def _invalid_url(message: Any) -> InvalidInput:
@@ -569,9 +595,17 @@ def webhook_send(delivery: WebhookDelivery) -> int:
     return status
 
 
+class WebhookAddressRefused(Exception):
+    """The subscribed name now resolves to a private address: not sent (SSRF guard)."""
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     """One POST with `http.client`: no redirects followed, bounded wait and read."""
     parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not settings.TAWASUL_WEBHOOK_ALLOW_PRIVATE and not _resolves_to_public(host, port):
+        raise WebhookAddressRefused(host)
     connection_class = (
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
