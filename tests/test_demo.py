@@ -202,3 +202,16 @@ def test_staff_member_create_refuses_a_taken_username_or_unknown_role(demo: str)
     with pytest.raises(InvalidInput):
         staff_member_create(username="tabuk.x", entity=tabuk, role="minister", full_name="سعد")
     assert not get_user_model().objects.filter(username="tabuk.x").exists()
+
+
+def test_the_demo_has_meeting_requests_at_every_step_and_no_double_booking(demo: str) -> None:
+    from tawasul.meetings.models import MeetingBooking, MeetingHost, MeetingRequest, MeetingSlot
+
+    assert MeetingHost.objects.filter(is_minister=True).count() == 1
+    assert MeetingSlot.objects.count() >= 16  # four weeks, two days a week, two hosts
+    statuses = set(MeetingRequest.objects.values_list("status", flat=True))
+    assert len(statuses) >= 5
+    booked = MeetingBooking.objects.values_list("slot_id", "seat")
+    assert len(set(booked)) == len(booked)
+    for meeting in MeetingRequest.objects.all():
+        assert meeting.events.filter(kind="submitted").count() == 1

@@ -25,6 +25,7 @@ from tawasul.cases.models import Category, Request, Status
 from tawasul.cases.taxonomy import category_create
 from tawasul.channels.outbox import outbox_discard_pending
 from tawasul.demo import ministry, taxonomy, texts
+from tawasul.demo.meetings import meetings_load
 from tawasul.demo.walk import RequestDriver, Team, Topic, World
 from tawasul.directory.models import BusinessCalendar, CareCentre, Entity, EntityKind, Role
 from tawasul.directory.services import (
@@ -99,6 +100,7 @@ def demo_load(*, requests: int = 2000, seed: int = 2026) -> DemoSummary:
         beneficiaries=beneficiaries,
     )
     requests_load(world, count=requests)
+    meetings_load(rng)
     summary = demo_summary()
     summary.seconds = time.monotonic() - started
     return summary
