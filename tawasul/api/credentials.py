@@ -135,7 +135,9 @@ def api_client_for_key(raw: str) -> ApiClient | None:
     if not raw.startswith(f"{KEY_PREFIX}_"):
         return None
     now = timezone.now()
-    client = ApiClient.objects.filter(digest=credential_digest(raw)).first()
+    client = (
+        ApiClient.objects.select_related("entity").filter(digest=credential_digest(raw)).first()
+    )
     if client is None or not _live(client, now):
         return None
     _touch(client, now)

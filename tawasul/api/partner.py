@@ -152,8 +152,8 @@ def _submit(client: ApiClient, payload: PartnerRequestIn) -> tuple[int, dict[str
         description=payload.description,
         channel=payload.channel,
     )
-    request.refresh_from_db()
-    return 201, request_out(request).model_dump(mode="json")
+    stored = Request.objects.select_related("category", "entity").get(pk=request.pk)
+    return 201, request_out(stored).model_dump(mode="json")
 
 
 @router.post(

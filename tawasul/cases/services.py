@@ -43,9 +43,9 @@ from tawasul.sla.clocks import (
     sla_clock_answered,
     sla_clock_first_response,
     sla_clock_pause,
+    sla_clock_prepare,
     sla_clock_reopen,
     sla_clock_resume,
-    sla_clock_start,
     sla_clock_stop,
     sla_clock_transferred,
 )
@@ -211,17 +211,19 @@ def request_submit(
     receiving = entity_receiving(entity_obj)
     if by is not None and not access.staff_scope(by).is_staff:
         raise AccessDenied(_("Only staff may take a request on someone's behalf."))
+    request = Request(
+        beneficiary=beneficiary,
+        kind=kind,
+        category=category_obj,
+        channel=channel,
+        priority=priority,
+        subject=subject,
+        description=description,
+        entity=receiving,
+    )
     with transaction.atomic():
-        request = _create_with_unique_number(
-            beneficiary=beneficiary,
-            kind=kind,
-            category=category_obj,
-            channel=channel,
-            priority=priority,
-            subject=subject,
-            description=description,
-            entity=receiving,
-        )
+        sla_clock_prepare(request)  # the clocks go in with the INSERT
+        _create_with_unique_number(request)
         _event(
             request,
             EventKind.SUBMITTED,
@@ -229,7 +231,6 @@ def request_submit(
             by_beneficiary=by is None,
             data={"entity": receiving.pk, "channel": channel},
         )
-        sla_clock_start(request)
         for checked in attachments:
             attachment_store(
                 request=request,
@@ -269,11 +270,14 @@ def _entity(value: Entity | int | None) -> Entity | None:
     return entity
 
 
-def _create_with_unique_number(**fields: Any) -> Request:
+def _create_with_unique_number(request: Request) -> Request:
+    """Insert `request` under a new tracking number, drawing again on a collision."""
     for _attempt in range(8):
+        request.tracking_number = tracking_number_new()
         try:
             with transaction.atomic():
-                return Request.objects.create(tracking_number=tracking_number_new(), **fields)
+                request.save(force_insert=True)
+                return request
         except IntegrityError:
             continue
     raise Conflict(_("Could not allocate a tracking number; please try again."))

@@ -96,13 +96,7 @@ def sla_step_after(
 
 def sla_clock_start(request: Request, *, now: datetime | None = None) -> None:
     """On submission: match the policy and set both due instants and the first step."""
-    now = now or timezone.now()
-    policy = sla_policy_for_request(request)
-    request.sla_policy = policy
-    targets = sla_targets_of(policy)
-    calendar = request_calendar(request, around=now)
-    _first_response_start(request, calendar=calendar, targets=targets, now=now)
-    _resolution_start(request, calendar=calendar, targets=targets, now=now)
+    sla_clock_prepare(request, now=now)
     request.save(
         update_fields=[
             "sla_policy",
@@ -111,6 +105,18 @@ def sla_clock_start(request: Request, *, now: datetime | None = None) -> None:
             *_RESOLUTION_FIELDS,
         ]
     )
+
+
+def sla_clock_prepare(request: Request, *, now: datetime | None = None) -> None:
+    """`sla_clock_start` without the save: for a request about to be inserted, so the
+    clocks go in with the INSERT instead of an UPDATE after it."""
+    now = now or timezone.now()
+    policy = sla_policy_for_request(request)
+    request.sla_policy = policy
+    targets = sla_targets_of(policy)
+    calendar = request_calendar(request, around=now)
+    _first_response_start(request, calendar=calendar, targets=targets, now=now)
+    _resolution_start(request, calendar=calendar, targets=targets, now=now)
 
 
 def sla_clock_first_response(request: Request) -> None:
