@@ -129,6 +129,56 @@ def test_a_late_sweep_catches_up_every_step_in_order(ministry, emails, sara):
     assert sla_events(request) == SLA_KINDS
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_one_transaction_with_one_outbox_wake_up(ministry, emails, sara, monkeypatch):
+    # Given five requests whose warning is due, and the outbox wake-ups counted
+    requests = [clocked_request(ministry, sara) for _ in range(5)]
+    from tawasul.channels import outbox
+
+    wake_ups: list[int] = []
+    monkeypatch.setattr(outbox, "_enqueue_drain", lambda: wake_ups.append(1))
+
+    # When one sweep performs them (committing for real)
+    counts = sla_sweep(now=WARNING)
+
+    # Then every request is warned (event and e-mail) and the outbox is woken once
+    assert counts.warned == 5
+    assert all(sla_events(r) == [EventKind.SLA_WARNED] for r in requests)
+    assert all(len(staff_mail(r)) == 1 for r in requests)
+    assert wake_ups == [1]
+
+
+def test_a_failing_step_rolls_its_batch_back_and_the_next_sweep_redoes_it(
+    ministry, emails, sara, monkeypatch
+):
+    # Given two due requests and a sweep whose second e-mail fails
+    requests = [clocked_request(ministry, sara) for _ in range(2)]
+    from tawasul.sla import sweep
+
+    real, calls = sweep.notify_staff, []
+
+    def failing(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("mail server gone")
+        return real(**kwargs)
+
+    monkeypatch.setattr(sweep, "notify_staff", failing)
+    with pytest.raises(RuntimeError):
+        sla_sweep(now=WARNING)
+
+    # Then nothing of the batch stays: no claim, no event, no e-mail
+    for request in requests:
+        assert fresh(request).sla_stage == SlaStage.NONE
+        assert sla_events(request) == []
+        assert staff_mail(request) == []
+
+    # And the next sweep performs both steps once
+    monkeypatch.setattr(sweep, "notify_staff", real)
+    assert sla_sweep(now=WARNING).warned == 2
+    assert all(sla_events(r) == [EventKind.SLA_WARNED] for r in requests)
+
+
 def test_an_unassigned_request_warns_the_centre_supervisors(ministry, emails, sara):
     request = clocked_request(ministry, sara)
 

@@ -2,10 +2,13 @@
 
 The queue is the `sla_next_at` column (partial index `req_sla_next`): a request
 is in it while a step is ahead. For each due request the sweep computes the
-next step, then, in one transaction, *claims* it with a conditional UPDATE on
-(pk, sla_next_at, sla_stage, resolution_due): only the sweep whose UPDATE
-changes the row performs the step (writes the event, queues the e-mails and
-moves `sla_next_at`). Another sweep on another machine that read the same row
+next step, then *claims* it with a conditional UPDATE on (pk, sla_next_at,
+sla_stage, resolution_due): only the sweep whose UPDATE changes the row performs
+the step (writes the event, queues the e-mails and moves `sla_next_at`). A
+batch is one transaction (one commit and one outbox wake-up for up to `limit`
+steps; a commit per step made a million-row sweep cost ~2 ms a step), and its
+events are inserted together: a failure rolls the whole batch back, claims
+included, and the next run takes it again. Another sweep on another machine that read the same row
 updates nothing and moves on, and so does a sweep racing a service that has
 just paused, answered or restarted the clock. Running twice at the same `now`
 does nothing the second time.
@@ -71,19 +74,22 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> SweepCounts:
     """Perform up to `limit` due steps (a request late by several steps takes them in order)."""
     now = now or timezone.now()
     counts, cache = SweepCounts(), _SweepCache()
-    while counts.steps + counts.lost < limit:
-        batch = _load(
-            sla_due_requests(now=now).values_list("pk", flat=True)[
-                : limit - counts.steps - counts.lost
-            ]
-        )
-        if not batch:
-            break
-        before = counts.steps
-        for request in batch:
-            _step(request, now=now, counts=counts, cache=cache)
-        if counts.steps == before:
-            break
+    with transaction.atomic():  # one commit (and one outbox wake-up) per batch, not per step
+        while counts.steps + counts.lost < limit:
+            batch = _load(
+                sla_due_requests(now=now).values_list("pk", flat=True)[
+                    : limit - counts.steps - counts.lost
+                ]
+            )
+            if not batch:
+                break
+            before = counts.steps
+            events: list[Event] = []
+            for request in batch:
+                _step(request, now=now, counts=counts, cache=cache, events=events)
+            Event.objects.bulk_create(events)
+            if counts.steps == before:
+                break
     if counts.steps or counts.lost:
         logger.info(
             "SLA sweep: %s warned, %s breached, %s escalated, %s lost",
@@ -101,8 +107,16 @@ def _load(pks: Iterable[int]) -> list[Request]:
     return [rows[pk] for pk in ids if pk in rows]
 
 
-def _step(request: Request, *, now: datetime, counts: SweepCounts, cache: _SweepCache) -> None:
-    """Claim and perform the request's next step, all in one transaction."""
+def _step(
+    request: Request,
+    *,
+    now: datetime,
+    counts: SweepCounts,
+    cache: _SweepCache,
+    events: list[Event],
+) -> None:
+    """Claim and perform the request's next step inside the batch's transaction; its event
+    joins `events`, written with the batch's others before the batch commits."""
     if request.sla_stage not in _STEPS or request.sla_next_at is None:
         return
     stage, kind, template = _STEPS[request.sla_stage]
@@ -113,17 +127,17 @@ def _step(request: Request, *, now: datetime, counts: SweepCounts, cache: _Sweep
         "resolution_due": request.resolution_due,
     }
     changes = _advance(request, stage=stage, now=now, cache=cache)
-    with transaction.atomic():
-        if not Request.objects.filter(**claim).update(**changes):
-            counts.lost += 1
-            return
-        recipients = _recipients(request, stage=stage, cache=cache)
-        queued = notify_staff(request=request, users=recipients, template=template)
-        data: dict[str, Any] = {"due": _iso(request.resolution_due), "notified": len(queued)}
-        parent = _parent_centre_entity(request.entity) if stage == SlaStage.ESCALATED else None
-        if stage == SlaStage.ESCALATED:
-            data["to_entity"] = parent.pk if parent is not None else None
-        Event.objects.create(
+    if not Request.objects.filter(**claim).update(**changes):
+        counts.lost += 1
+        return
+    recipients = _recipients(request, stage=stage, cache=cache)
+    queued = notify_staff(request=request, users=recipients, template=template)
+    data: dict[str, Any] = {"due": _iso(request.resolution_due), "notified": len(queued)}
+    parent = _parent_centre_entity(request.entity) if stage == SlaStage.ESCALATED else None
+    if stage == SlaStage.ESCALATED:
+        data["to_entity"] = parent.pk if parent is not None else None
+    events.append(
+        Event(
             request_id=request.pk,
             kind=kind,
             from_status=request.status,
@@ -131,8 +145,11 @@ def _step(request: Request, *, now: datetime, counts: SweepCounts, cache: _Sweep
             is_public=False,
             data=data,
         )
-        if parent is not None and settings.TAWASUL_SLA_ESCALATION_REASSIGN:
-            _reassign(request, to_entity=parent)
+    )
+    if parent is not None and settings.TAWASUL_SLA_ESCALATION_REASSIGN:
+        Event.objects.bulk_create(events)  # the step's event before the forward's
+        events.clear()
+        _reassign(request, to_entity=parent)
     setattr(counts, stage.value, getattr(counts, stage.value) + 1)
 
 
