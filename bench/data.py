@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from django.db import connection
 
+    database_ensure()
+
     name = str(connection.settings_dict["NAME"])
     if "bench" not in name and not args.force:
         print(f"Refusing to replace the requests of {name!r}: use a *bench* database or --force.")
@@ -122,6 +124,32 @@ def _django_setup() -> None:
     import django
 
     django.setup()
+
+
+def database_ensure() -> None:
+    """PostgreSQL: create the configured database if it does not exist yet."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+    from psycopg import sql
+
+    params = {
+        "dbname": "postgres",
+        "host": settings["HOST"] or None,
+        "port": settings["PORT"] or None,
+        "user": settings["USER"] or None,
+        "password": settings["PASSWORD"] or None,
+    }
+    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as admin:
+        found = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]
+        ).fetchone()
+        if found is None:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings["NAME"])))
+            print(f"created database {settings['NAME']}")
 
 
 # --- the dataset marker ------------------------------------------------------------------

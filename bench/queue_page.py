@@ -4,8 +4,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tawasul_c1bench \\
         .venv/bin/python -m bench.queue_page --requests 100000
 
-Migrates, loads N requests over ~50 entities (bulk_create; refuses unless the
-database name contains "bench"), then, for a central supervisor and a regional
+Migrates, loads `bench.data`'s dataset of N requests unless it is there (it
+refuses unless the database name contains "bench"), then, for a central supervisor and a regional
 agent, times `client.get` of each queue page (median of 5 after a warm-up) and
 prints its query count and the EXPLAIN of each queue's page query.
 """
@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import time
-from datetime import timedelta
 
 
 def main() -> int:
@@ -43,96 +41,19 @@ def main() -> int:
 
 
 def _load(count: int) -> dict[str, object]:
+    """`bench.data`'s dataset of `count` requests (loaded unless already there)."""
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
 
-    from tawasul.beneficiaries.models import Beneficiary
-    from tawasul.cases.models import Category, Request, SlaStage, SlaState, Status
-    from tawasul.core.ids import tracking_number_new
-    from tawasul.directory.models import Entity, Role, StaffGrant
+    from bench.data import dataset_load, dataset_loaded
 
-    user_model = get_user_model()
-    if Request.objects.count() >= count:
-        return {
-            "central": user_model.objects.get(username="bench_central"),
-            "regional": user_model.objects.get(username="bench_regional"),
-        }
-    root = Entity.objects.filter(depth=1).first() or Entity.objects.add_root(
-        instance=Entity(code="bench-moe", name_ar="وزارة", name_en="Ministry", kind="ministry")
-    )
-    regions = list(Entity.objects.filter(depth=2))
-    for index in range(len(regions), 50):
-        regions.append(
-            Entity.objects.add_child(
-                root,
-                instance=Entity(
-                    code=f"bench-r{index}",
-                    name_ar=f"إدارة {index}",
-                    name_en=f"Region {index}",
-                    kind="region",
-                ),
-            )
-        )
-    category = Category.objects.first() or Category.objects.add_root(
-        instance=Category(code="bench", name_ar="عام", name_en="General")
-    )
-    beneficiary = Beneficiary.objects.first() or Beneficiary.objects.create(
-        full_name="Bench", mobile="+966551234567", kind="parent"
-    )
-    central, _c = user_model.objects.get_or_create(username="bench_central")
-    regional, _r = user_model.objects.get_or_create(username="bench_regional")
-    StaffGrant.objects.get_or_create(user=central, entity=root, role=Role.SUPERVISOR)
-    StaffGrant.objects.get_or_create(user=regional, entity=regions[3], role=Role.AGENT)
-    now = timezone.now()
-    rng = random.Random(7)
-    statuses = [
-        Status.NEW,
-        Status.ASSIGNED,
-        Status.IN_PROGRESS,
-        Status.AWAITING_BENEFICIARY,
-        Status.ANSWERED,
-        Status.CLOSED,
-        Status.CLOSED,
-        Status.CLOSED,
-    ]
-    batch: list[Request] = []
-    have = Request.objects.count()
-    for index in range(have, count):
-        status = rng.choice(statuses)
-        due = now + timedelta(hours=rng.randint(-200, 400))
-        batch.append(
-            Request(
-                tracking_number=tracking_number_new(),
-                kind="complaint",
-                category=category,
-                channel="portal",
-                priority=rng.choice(["low", "normal", "high", "urgent"]),
-                status=status,
-                beneficiary=beneficiary,
-                entity=rng.choice(regions),
-                assignee=regional if index % 40 == 0 else None,
-                subject=f"Bench request {index}",
-                description="x" * 40,
-                resolution_due=due,
-                sla_resolution_state=SlaState.BREACHED if due < now else SlaState.RUNNING,
-                sla_stage=SlaStage.BREACHED if due < now else SlaStage.NONE,
-            )
-        )
-        if len(batch) == 5000:
-            Request.objects.bulk_create(batch)
-            batch = []
-    if batch:
-        Request.objects.bulk_create(batch)
-    # Spread submission times over two years (auto_now_add set them all to now).
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE cases_request SET created_at = now() - (id % 730) * interval '1 day'"
-            " - (id % 86400) * interval '1 second'"
-        )
-        cursor.execute("ANALYZE cases_request")
-    return {"central": central, "regional": regional}
+    loaded = dataset_loaded()
+    if loaded is None or loaded[0] != count:
+        print(dataset_load(requests=count, seed=2026).report())
+    users = get_user_model().objects
+    return {
+        "central": users.get(username="central.supervisor"),
+        "regional": users.get(username="riyadh.agent1"),
+    }
 
 
 def _measure(users: dict[str, object]) -> None:

@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     if "bench" not in name and not args.force:
         print(f"Refusing to empty the requests of {name!r}: use a *bench* database or --force.")
         return 2
+    from bench.data import database_ensure
+
+    database_ensure()
     call_command("migrate", verbosity=0)
     now = _now()
     due = round(args.requests * args.due_percent / 100)
@@ -123,9 +126,11 @@ def _fixtures() -> dict[str, Any]:
 
 def _rows(count: int, due: int, *, now: dt.datetime, seed: int) -> Iterator[dict[str, Any]]:
     """Open requests: `due` of them with a step due now, the rest later (random order)."""
+    from bench.data import tracking_numbers
     from tawasul.cases.models import SlaStage, SlaState
 
     rng = random.Random(seed)
+    numbers = tracking_numbers(rng)
     due_positions = set(rng.sample(range(count), due))
     minute, day = dt.timedelta(minutes=1), dt.timedelta(days=1)
     for index in range(count):
@@ -136,7 +141,7 @@ def _rows(count: int, due: int, *, now: dt.datetime, seed: int) -> Iterator[dict
             else now + rng.randint(1, 30 * 24 * 60) * minute
         )
         yield {
-            "tracking_number": f"{index:011d}",
+            "tracking_number": next(numbers),
             "created_at": created,
             "updated_at": created,
             "first_response_due": created + day,
@@ -150,10 +155,15 @@ def _rows(count: int, due: int, *, now: dt.datetime, seed: int) -> Iterator[dict
 
 
 def _load(count: int, due: int, *, now: dt.datetime, seed: int) -> None:
+    """Replace the requests with `count` open ones (`bench.data`'s writer: COPY, indexes
+    rebuilt after, on PostgreSQL)."""
     from django.db import connection, transaction
 
+    from bench.data import Writer, dataset_forget
     from tawasul.cases.models import Request
 
+    dataset_forget()  # this database no longer holds `bench.data`'s dataset
+    writer = Writer()
     with transaction.atomic():
         _empty()
         fixed = {**_fixtures(), "kind": "complaint", "channel": "portal", "status": "new"}
@@ -162,7 +172,14 @@ def _load(count: int, due: int, *, now: dt.datetime, seed: int) -> None:
         template.update(subject="طلب", description="وصف الطلب", **fixed)
         rows = ({**template, **row} for row in _rows(count, due, now=now, seed=seed))
         if connection.vendor == "postgresql":
-            _copy(rows, [f.column for f in fields], [f.attname for f in fields])
+            writer.indexes_drop(["cases_request"])
+            names = [f.attname for f in fields]
+            writer.write(
+                "cases_request",
+                [f.column for f in fields],
+                ([_copy_value(row[name]) for name in names] for row in rows),
+            )
+            writer.indexes_create()
         else:
             _bulk(rows)
     with connection.cursor() as cursor:
@@ -182,17 +199,6 @@ def _empty() -> None:
     OutboxMessage.objects.all().delete()
     Event.objects.all()._raw_delete(Event.objects.db)  # append-only model: bench reset only
     Request.objects.all().delete()
-
-
-def _copy(rows: Iterator[dict[str, Any]], columns: list[str], attnames: list[str]) -> None:
-    from django.db import connection
-
-    connection.ensure_connection()
-    raw = connection.connection
-    sql = f"COPY cases_request ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([_copy_value(row[name]) for name in attnames])
 
 
 def _copy_value(value: Any) -> Any:
