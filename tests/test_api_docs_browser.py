@@ -26,7 +26,8 @@ def test_swagger_ui_renders_from_our_own_files(browser: Browser, live_server) ->
         lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
     )
     page.goto(f"{live_server.url}/api/v1/docs")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Tawasul API")
+    # The bundle is 1.4 MB of JavaScript: give a loaded machine time to parse it.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Tawasul API", timeout=30_000)
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "api-docs.png"), full_page=False)
