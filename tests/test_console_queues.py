@@ -247,6 +247,42 @@ def test_tracking_number_search_finds_exactly_one(
     assert listed(client, "subtree", q=typed) == numbers(world, "office")
 
 
+def test_arabic_word_search_finds_the_subjects_containing_it(
+    client: Client, staff: Staff, ministry: Ministry, sara: Beneficiary
+) -> None:
+    # Given two requests whose subjects contain a word, one that does not
+    late = submit(ministry, sara, ministry.riyadh, "تأخر رصد درجات ابني في الرياضيات")
+    later = submit(ministry, sara, ministry.riyadh, "سبب التأخر في صرف المكافأة")
+    other = submit(ministry, sara, ministry.riyadh, "استفسار عن موعد الاختبارات")
+    client.force_login(staff.central_supervisor)
+
+    # When the supervisor searches for the word (inside a longer word, too)
+    found = listed(client, "subtree", q="تأخر")
+
+    # Then both requests that contain it are listed, and not the other one
+    assert found == {late.tracking_number, later.tracking_number}
+    assert other.tracking_number not in found
+
+
+def test_subject_search_can_use_the_trigram_index_on_postgresql(
+    ministry: Ministry, sara: Beneficiary
+) -> None:
+    from django.db import connection, transaction
+
+    from tawasul.cases.queues import QueueFilters, queue_filter
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram index exists on PostgreSQL only")
+    submit(ministry, sara, ministry.riyadh, "تأخر رصد درجات")
+    search = queue_filter(Request.objects.all(), QueueFilters(q="تأخر"))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A handful of rows: forbid the scans a small table prefers, to see the index match
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        plan = search.order_by().values("pk").explain()
+    assert "req_subject_trgm" in plan, plan
+
+
 def test_date_range_filter_uses_local_dates(
     client: Client, staff: Staff, world: dict[str, Request]
 ) -> None:
