@@ -772,6 +772,14 @@ class Writer:
                 cursor.execute(f'DROP INDEX "{name}"')
                 self.dropped.append(definition)
 
+    def foreign_keys_off(self) -> None:
+        """PostgreSQL, inside the load's transaction: no foreign-key trigger per row (the
+        generator writes consistent keys; pending deferred checks would also forbid the
+        CREATE INDEX after)."""
+        if self.postgres:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+
     def indexes_create(self) -> None:
         with self.connection.cursor() as cursor:
             for definition in self.dropped:
@@ -838,9 +846,7 @@ def dataset_load(*, requests: int, seed: int) -> Summary:
     with transaction.atomic():
         writer.empty(REPLACED)
         writer.indexes_drop(REPLACED)
-        if writer.postgres:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = replica")
+        writer.foreign_keys_off()
         lap("empty")
         summary.beneficiaries = writer.write(
             "beneficiaries_beneficiary",

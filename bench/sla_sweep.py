@@ -172,6 +172,7 @@ def _load(count: int, due: int, *, now: dt.datetime, seed: int) -> None:
         template.update(subject="طلب", description="وصف الطلب", **fixed)
         rows = ({**template, **row} for row in _rows(count, due, now=now, seed=seed))
         if connection.vendor == "postgresql":
+            writer.foreign_keys_off()
             writer.indexes_drop(["cases_request"])
             names = [f.attname for f in fields]
             writer.write(
