@@ -25,10 +25,8 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 STAFF_API = "/api/v1/staff/requests"
 
 
@@ -326,22 +324,19 @@ def _table(figures: list[Figure]) -> str:
 def _record(table: str, *, requests: int, peak_mib: float, repeat: int) -> None:
     from django.utils import timezone
 
+    from bench.results import results_add
     from bench.sla_sweep import _database, _machine
 
-    heading = "## Read paths (`bench/reads.py`)"
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     block = (
         f"\n### {timezone.localdate().isoformat()} · {_machine()} · {_database()} · "
         f"{requests:,} requests · {repeat} runs each · peak RSS {peak_mib:,.0f} MiB\n\n"
         f"{table}\n"
     )
-    if heading not in text:
-        text = text.rstrip("\n") + f"\n\n{heading}\n\nServer time in process (Django test "
-        text += "`Client`), p50/p99 over the runs after one warm-up; queries per call.\n"
-    start = text.index(heading) + len(heading)
-    end = text.find("\n## ", start)
-    end = len(text) if end < 0 else end
-    RESULTS.write_text(text[:end].rstrip("\n") + "\n" + block + text[end:])
+    intro = (
+        "Server time in process (Django test `Client`), p50/p99 over the runs after one "
+        "warm-up; queries per call.\n"
+    )
+    results_add(section="## Read paths (`bench/reads.py`)", text=block, intro=intro)
 
 
 if __name__ == "__main__":

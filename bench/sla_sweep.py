@@ -260,16 +260,13 @@ def _sweep(*, now: dt.datetime) -> tuple[Any, float]:
 def _record(requests: int, due: int, steps: int, selection_ms: float, seconds: float) -> None:
     from django.utils import timezone
 
-    if not RESULTS.exists():
-        RESULTS.write_text(
-            "# Benchmark results\n\n## SLA sweep (`bench/sla_sweep.py`)\n\n" + HEADER
-        )
+    from bench.results import results_add
+
     row = (
         f"| {timezone.localdate().isoformat()} | {_machine()} | {_database()} | {requests:,} | "
-        f"{due:,} | {steps:,} | {selection_ms:.1f} | {seconds:.2f} | {steps / seconds:,.0f} |\n"
+        f"{due:,} | {steps:,} | {selection_ms:.1f} | {seconds:.2f} | {steps / seconds:,.0f} |"
     )
-    with RESULTS.open("a") as results:
-        results.write(row)
+    results_add(section="## SLA sweep (`bench/sla_sweep.py`)", text=row, intro=HEADER)
 
 
 def _machine() -> str:
