@@ -904,4 +904,4 @@ def test_the_token_page_is_for_staff_only(staff: Staff) -> None:
 def test_unknown_list_parameters_are_refused(staff: Staff) -> None:
     response = as_(staff.riyadh_agent).get("/requests", stauts="new")
     assert response.status_code == 422
-    assert response.json()["details"] == {"field": "stauts", "unknown": ["stauts"]}
+    assert response.json()["details"] == {"field": "stauts", "fields": ["stauts"]}

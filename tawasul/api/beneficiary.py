@@ -10,18 +10,14 @@ not an address is known; only a verified code tells the app it must sign up.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import secrets
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from ninja.files import UploadedFile
 from ninja.params import File, Form, Header, Query
 
@@ -47,6 +43,7 @@ from tawasul.api.credentials import (
 )
 from tawasul.api.idempotency import idempotent
 from tawasul.api.models import BeneficiaryToken
+from tawasul.api.paging import cursor_decode, cursor_encode, ensure_known_parameters
 from tawasul.api.schemas import ERRORS
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.beneficiaries.signin import (
@@ -240,37 +237,6 @@ def me(request: HttpRequest) -> out.ProfileOut:
     return out.profile_out(beneficiary_of(request))
 
 
-def _ensure_known_parameters(request: HttpRequest, schema: type[Schema]) -> None:
-    """An unknown query parameter is a mistake (a typo in `limit`?): say so rather than
-    silently ignore it."""
-    unknown = sorted(set(request.GET) - set(schema.model_fields))
-    if unknown:
-        raise InvalidInput(
-            _("Unknown query parameter."), code="unknown_parameter", details={"fields": unknown}
-        )
-
-
-def _cursor_encode(case: Request) -> str:
-    raw = json.dumps([case.created_at.isoformat(), case.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, pk = json.loads(raw)
-        created_at = datetime.fromisoformat(stamp)
-        if created_at.tzinfo is None or not isinstance(pk, int) or isinstance(pk, bool):
-            raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(
-            _("This cursor is not valid. Start again from the first page."),
-            code="invalid_cursor",
-            details={"field": "cursor"},
-        ) from None
-    return created_at, pk
-
-
 @router.get(
     "/me/requests",
     response={200: out.RequestPage, **ERRORS},
@@ -278,8 +244,8 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
     summary="My requests, newest first (cursor pagination)",
 )
 def me_requests(request: HttpRequest, query: Query[ListQuery]) -> out.RequestPage:
-    _ensure_known_parameters(request, ListQuery)
-    after = _cursor_decode(query.cursor) if query.cursor else None
+    ensure_known_parameters(request, ListQuery.model_fields)
+    after = cursor_decode(query.cursor) if query.cursor else None
     rows = requests_of_beneficiary_page(
         beneficiary_of(request),
         status_group=None if query.status == "all" else query.status,
@@ -290,7 +256,7 @@ def me_requests(request: HttpRequest, query: Query[ListQuery]) -> out.RequestPag
     more = len(rows) > query.limit
     return out.RequestPage(
         items=[out.request_out(case) for case in page],
-        next_cursor=_cursor_encode(page[-1]) if more else None,
+        next_cursor=cursor_encode(page[-1].created_at, page[-1].pk) if more else None,
     )
 
 

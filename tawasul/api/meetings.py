@@ -8,21 +8,18 @@ a number that does not exist get the same 404.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from ninja.params import Header, Query
 
 from tawasul.api import meeting_schemas as out
 from tawasul.api.auth import beneficiary_auth, beneficiary_of
 from tawasul.api.idempotency import idempotent
 from tawasul.api.meeting_schemas import MeetingIn, MeetingListQuery, NoQuery, PickIn, WithdrawIn
+from tawasul.api.paging import cursor_decode, cursor_encode, ensure_known_parameters
 from tawasul.api.schemas import ERRORS
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.cases.selectors import request_for_beneficiary
@@ -36,36 +33,6 @@ from tawasul.meetings.selectors import meeting_public_detail, meetings_of_benefi
 from tawasul.meetings.services import PreferredPeriod, meeting_request_submit, meeting_withdraw
 
 router = Router(tags=["meetings"])
-
-
-def _ensure_known_parameters(request: HttpRequest, schema: type[Schema]) -> None:
-    """An unknown query parameter is a mistake: say so rather than silently ignore it."""
-    unknown = sorted(set(request.GET) - set(schema.model_fields))
-    if unknown:
-        raise InvalidInput(
-            _("Unknown query parameter."), code="unknown_parameter", details={"fields": unknown}
-        )
-
-
-def _cursor_encode(meeting: MeetingRequest) -> str:
-    raw = json.dumps([meeting.created_at.isoformat(), meeting.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, pk = json.loads(raw)
-        created_at = datetime.fromisoformat(stamp)
-        if created_at.tzinfo is None or not isinstance(pk, int) or isinstance(pk, bool):
-            raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(
-            _("This cursor is not valid. Start again from the first page."),
-            code="invalid_cursor",
-            details={"field": "cursor"},
-        ) from None
-    return created_at, pk
 
 
 def _own(request: HttpRequest, tracking_number: str) -> MeetingRequest:
@@ -96,7 +63,7 @@ def _detail(meeting: MeetingRequest) -> out.MeetingDetailOut:
     summary="May I ask for a meeting now? Every rule in force, met or not, and why",
 )
 def me_meeting_eligibility(request: HttpRequest) -> out.EligibilityOut:
-    _ensure_known_parameters(request, NoQuery)
+    ensure_known_parameters(request, NoQuery.model_fields)
     checks = meeting_rules_check(beneficiary=beneficiary_of(request))
     return out.EligibilityOut(
         eligible=all(check.passed for check in checks),
@@ -111,14 +78,14 @@ def me_meeting_eligibility(request: HttpRequest) -> out.EligibilityOut:
     summary="My meeting requests, newest first (cursor pagination)",
 )
 def me_meetings(request: HttpRequest, query: Query[MeetingListQuery]) -> out.MeetingPage:
-    _ensure_known_parameters(request, MeetingListQuery)
-    after = _cursor_decode(query.cursor) if query.cursor else None
+    ensure_known_parameters(request, MeetingListQuery.model_fields)
+    after = cursor_decode(query.cursor) if query.cursor else None
     rows = meetings_of_beneficiary_page(beneficiary_of(request), after=after, limit=query.limit + 1)
     page = rows[: query.limit]
     more = len(rows) > query.limit
     return out.MeetingPage(
         items=[out.meeting_out(meeting) for meeting in page],
-        next_cursor=_cursor_encode(page[-1]) if more else None,
+        next_cursor=cursor_encode(page[-1].created_at, page[-1].pk) if more else None,
     )
 
 

@@ -21,6 +21,7 @@ from ninja.responses import Status as Reply
 from tawasul.api.auth import PartnerAuth, client_of
 from tawasul.api.idempotency import idempotent
 from tawasul.api.models import ApiClient, ClientSubmission, Scope
+from tawasul.api.paging import ensure_known_parameters
 from tawasul.api.schemas import ERRORS, Bilingual
 from tawasul.api.submissions import (
     Person,
@@ -195,17 +196,6 @@ def _cursor_decode(cursor: str) -> int | None:
     return value
 
 
-def _known_parameters_only(request: HttpRequest, schema: type[Schema]) -> None:
-    """A misspelt parameter is refused rather than silently ignored."""
-    unknown = sorted(set(request.GET) - set(schema.model_fields))
-    if unknown:
-        raise InvalidInput(
-            _("Unknown parameter."),
-            code="unknown_parameter",
-            details={"fields": unknown[:10]},
-        )
-
-
 def _cursor_encode(submission: ClientSubmission) -> str:
     return base64.urlsafe_b64encode(str(submission.pk).encode()).decode().rstrip("=")
 
@@ -217,7 +207,7 @@ def _cursor_encode(submission: ClientSubmission) -> str:
     summary="The requests this client submitted, newest first",
 )
 def requests_list(request: HttpRequest, query: Query[PageQuery]) -> PartnerRequestPage:
-    _known_parameters_only(request, PageQuery)
+    ensure_known_parameters(request, PageQuery.model_fields)
     before = _cursor_decode(query.cursor)
     limit = query.limit
     submissions = client_submissions(client=client_of(request))

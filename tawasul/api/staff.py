@@ -27,6 +27,7 @@ from ninja import Query, Router, Status
 from tawasul.api.auth import StaffAuth, staff_of
 from tawasul.api.idempotency import Produced, idempotent
 from tawasul.api.models import Scope
+from tawasul.api.paging import ensure_known_parameters
 from tawasul.api.schemas import ERRORS
 from tawasul.api.staff_schemas import (
     BIGINT,
@@ -171,13 +172,7 @@ def _filters(user: AbstractBaseUser, given: RequestFilters) -> QueueFilters:
 )
 def requests_list(request: HttpRequest, filters: Query[RequestFilters]) -> RequestPageOut:
     user = _staff(request)
-    unknown = sorted(set(request.GET) - FILTER_NAMES)
-    if unknown:
-        raise InvalidInput(
-            _("Unknown query parameter."),
-            code="unknown_parameter",
-            details={"field": unknown[0], "unknown": unknown},
-        )
+    ensure_known_parameters(request, FILTER_NAMES)
     if filters.cursor and not cursor_valid(filters.sort, filters.cursor):
         raise InvalidInput(
             _("This page cursor is not valid for this sort."),

@@ -12,15 +12,14 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from tawasul.api.auth import PartnerAuth, client_of
 from tawasul.api.models import Scope
+from tawasul.api.paging import ensure_known_parameters
 from tawasul.api.schemas import ERRORS
 from tawasul.channels import webhooks
 from tawasul.channels.models import WebhookDelivery, WebhookSubscription
-from tawasul.core.errors import InvalidInput
 
 router = Router(tags=["webhooks"])
 auth = PartnerAuth(Scope.WEBHOOKS)
@@ -189,11 +188,7 @@ def deliveries_list(
     id: UUID,
     filters: Query[DeliveryFilters],
 ) -> list[DeliveryOut]:
-    unknown = sorted(set(request.GET) - set(DeliveryFilters.model_fields))
-    if unknown:
-        raise InvalidInput(
-            _("Unknown parameter."), code="unknown_parameter", details={"fields": unknown[:10]}
-        )
+    ensure_known_parameters(request, DeliveryFilters.model_fields)
     subscription = webhooks.webhook_subscription_for_client(client_of(request), id)
     rows = webhooks.webhook_deliveries_of(subscription, status=filters.status, limit=filters.limit)
     return [_delivery_out(row, subscription) for row in rows]
