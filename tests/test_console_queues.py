@@ -455,3 +455,23 @@ def test_rows_show_the_sla_badge_and_link_columns(
     assert badges[world["riyadh_risk"].tracking_number] == "warned"
     assert badges[world["riyadh_waiting"].tracking_number] == "paused"
     assert tracking_number_display(world["riyadh_new"].tracking_number).encode() in response.content
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2026-02-30T10:00:00+03:00", 5],  # a date that does not exist
+        ["2026-01-10T10:00:00", 5],  # no time zone
+        ["2026-01-10T10:00:00+03:00", 2**70],  # beyond the database's integers
+        ["9999-12-31T23:59:59-23:59", 5],  # overflows when moved to UTC
+    ],
+)
+def test_an_unusable_cursor_shows_the_first_page_not_an_error(
+    client: Client, staff: Staff, world: dict[str, Request], values: list[object]
+) -> None:
+    import base64
+    import json
+
+    token = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+    client.force_login(staff.riyadh_agent)
+    assert listed(client, "subtree", after=token) == listed(client, "subtree")

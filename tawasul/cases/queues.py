@@ -291,7 +291,9 @@ def cursor_encode(keys: Sequence[_Key], row: Request) -> str:
 
 
 def cursor_decode(keys: Sequence[_Key], token: str) -> list[Any] | None:
-    """The cursor's values, or None for a token that is not one of ours."""
+    """The cursor's values, or None for a token a query cannot use as it is: not one of
+    ours, or with a date that does not exist, a date without a time zone, or a number
+    out of the database's range (console and API alike answer "first page" / 422)."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -300,17 +302,30 @@ def cursor_decode(keys: Sequence[_Key], token: str) -> list[Any] | None:
         return None
     values: list[Any] = []
     for key, value in zip(keys, raw, strict=True):
-        if value is None and key.nullable:
-            values.append(None)
-        elif key.kind == "int" and isinstance(value, int) and not isinstance(value, bool):
-            values.append(value)
-        elif (
-            key.kind == "datetime" and isinstance(value, str) and (moment := parse_datetime(value))
-        ):
-            values.append(moment)
-        else:
+        try:
+            decoded = _cursor_value(key, value)
+        except (ValueError, OverflowError):
             return None
+        if decoded is _INVALID:
+            return None
+        values.append(decoded)
     return values
+
+
+_INVALID = object()
+
+
+def _cursor_value(key: _Key, value: Any) -> Any:
+    if value is None:
+        return None if key.nullable else _INVALID
+    if key.kind == "int":
+        usable = isinstance(value, int) and not isinstance(value, bool)
+        return value if usable and -_BIGINT < value < _BIGINT else _INVALID
+    moment = parse_datetime(value) if key.kind == "datetime" and isinstance(value, str) else None
+    if moment is None or timezone.is_naive(moment):
+        return _INVALID
+    moment.astimezone(timezone.get_fixed_timezone(0))  # OverflowError at the calendar's ends
+    return moment
 
 
 @dataclass
@@ -417,29 +432,6 @@ def queue_filter_assignee(
     return requests.filter(assignee__username=assignee)
 
 
-def _cursor_value_safe(key: _Key, value: Any) -> bool:
-    if value is None or key.kind == "int":
-        return value is None or -_BIGINT < value < _BIGINT
-    if timezone.is_naive(value):
-        return False
-    try:
-        value.astimezone(timezone.get_fixed_timezone(0))
-    except OverflowError:
-        return False
-    return True
-
-
 def cursor_valid(sort: Sort | str, token: str) -> bool:
-    """Whether `token` is a cursor of this sort that a query can use as it is.
-
-    Stricter than `cursor_decode`: a date that does not exist, a date without a time
-    zone or a number out of the database's range makes the cursor invalid.
-    """
-    keys = SORT_KEYS[Sort(sort)]
-    try:
-        values = cursor_decode(keys, token)
-    except (ValueError, OverflowError):
-        return False
-    return values is not None and all(
-        _cursor_value_safe(key, value) for key, value in zip(keys, values, strict=True)
-    )
+    """Whether `token` is a cursor of this sort that a query can use as it is."""
+    return cursor_decode(SORT_KEYS[Sort(sort)], token) is not None
