@@ -43,7 +43,7 @@ from tawasul.api.credentials import (
 )
 from tawasul.api.idempotency import idempotent
 from tawasul.api.models import BeneficiaryToken
-from tawasul.api.paging import cursor_decode, cursor_encode, ensure_known_parameters
+from tawasul.api.paging import cursor_decode, ensure_known_parameters, keyset_page
 from tawasul.api.schemas import ERRORS
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.beneficiaries.signin import (
@@ -252,12 +252,8 @@ def me_requests(request: HttpRequest, query: Query[ListQuery]) -> out.RequestPag
         after=after,
         limit=query.limit + 1,
     )
-    page = rows[: query.limit]
-    more = len(rows) > query.limit
-    return out.RequestPage(
-        items=[out.request_out(case) for case in page],
-        next_cursor=cursor_encode(page[-1].created_at, page[-1].pk) if more else None,
-    )
+    page, next_cursor = keyset_page(rows, query.limit)
+    return out.RequestPage(items=[out.request_out(case) for case in page], next_cursor=next_cursor)
 
 
 @router.post(

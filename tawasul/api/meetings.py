@@ -19,7 +19,7 @@ from tawasul.api import meeting_schemas as out
 from tawasul.api.auth import beneficiary_auth, beneficiary_of
 from tawasul.api.idempotency import idempotent
 from tawasul.api.meeting_schemas import MeetingIn, MeetingListQuery, NoQuery, PickIn, WithdrawIn
-from tawasul.api.paging import cursor_decode, cursor_encode, ensure_known_parameters
+from tawasul.api.paging import cursor_decode, ensure_known_parameters, keyset_page
 from tawasul.api.schemas import ERRORS
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.cases.selectors import request_for_beneficiary
@@ -81,11 +81,9 @@ def me_meetings(request: HttpRequest, query: Query[MeetingListQuery]) -> out.Mee
     ensure_known_parameters(request, MeetingListQuery.model_fields)
     after = cursor_decode(query.cursor) if query.cursor else None
     rows = meetings_of_beneficiary_page(beneficiary_of(request), after=after, limit=query.limit + 1)
-    page = rows[: query.limit]
-    more = len(rows) > query.limit
+    page, next_cursor = keyset_page(rows, query.limit)
     return out.MeetingPage(
-        items=[out.meeting_out(meeting) for meeting in page],
-        next_cursor=cursor_encode(page[-1].created_at, page[-1].pk) if more else None,
+        items=[out.meeting_out(meeting) for meeting in page], next_cursor=next_cursor
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -50,3 +51,19 @@ def cursor_decode(cursor: str) -> tuple[datetime, int]:
             details={"field": "cursor"},
         ) from None
     return created_at, pk
+
+
+class _Timestamped(Protocol):
+    pk: Any
+    created_at: datetime
+
+
+Row = TypeVar("Row", bound=_Timestamped)
+
+
+def keyset_page(rows: Sequence[Row], limit: int) -> tuple[list[Row], str | None]:
+    """A page from `limit + 1` rows fetched after the cursor, and the next page's cursor
+    (None at the end)."""
+    page = list(rows[:limit])
+    more = len(rows) > limit
+    return page, cursor_encode(page[-1].created_at, page[-1].pk) if more and page else None
