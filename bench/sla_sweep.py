@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     print(plan)
     counts, seconds = _sweep(now=now)
     print(
-        f"sweep: {counts.steps:,} steps ({counts.warned:,} warned, {counts.lost} lost) "
+        f"sweep: {counts.steps:,} steps ({counts.warned:,} warned) "
         f"in {seconds:.2f} s = {counts.steps / seconds:,.0f} steps/s"
     )
     _record(args.requests, due, counts.steps, selection_ms, seconds)
@@ -252,8 +252,7 @@ def _sweep(*, now: dt.datetime) -> tuple[Any, float]:
         total.warned += counts.warned
         total.breached += counts.breached
         total.escalated += counts.escalated
-        total.lost += counts.lost
-        if counts.steps + counts.lost < BATCH:
+        if counts.steps < BATCH:
             return total, time.perf_counter() - started
 
 

@@ -367,6 +367,9 @@ def test_query_count_is_constant_whatever_the_number_of_requests(
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        from tawasul.cases.queues import queue_counts_forget
+
+        queue_counts_forget(staff.central_supervisor.pk)  # count the tabs too (they are kept)
         with CaptureQueriesContext(connection) as captured:
             assert client.get(reverse("console:queue", args=["subtree"])).status_code == 200
         return len(captured)
@@ -387,8 +390,54 @@ def test_query_count_is_constant_whatever_the_number_of_requests(
             )
     large = cost()
     assert small == large
-    with django_assert_num_queries(large):
+    with django_assert_num_queries(large - len(QUEUES)):  # the tabs' counts are kept
         client.get(reverse("console:queue", args=["subtree"]))
+
+
+def tab_counts(client: Client) -> dict[str, int]:
+    import re
+
+    body = client.get(reverse("console:queue", args=["subtree"])).content.decode()
+    found = re.findall(r'queues/([a-z_]+)/"[^>]*>[^<]*<span class="count">(\d+)', body)
+    return {name: int(count) for name, count in found}
+
+
+def test_tab_counts_are_kept_for_a_while_and_the_users_own_work_refreshes_them(
+    client: Client,
+    staff: Staff,
+    ministry: Ministry,
+    sara: Beneficiary,
+    settings,
+    django_capture_on_commit_callbacks,
+) -> None:  # type: ignore[no-untyped-def]
+    settings.TAWASUL_QUEUE_COUNTS_SECONDS = 30
+    first = submit(ministry, sara, ministry.riyadh, "First")
+    client.force_login(staff.riyadh_agent)
+    before = tab_counts(client)
+    assert (before["unassigned"], before["mine"]) == (1, 0)
+
+    # Someone else's new request: the tabs keep their counts (the list itself is live)
+    submit(ministry, sara, ministry.riyadh, "Second")
+    page = client.get(reverse("console:queue", args=["unassigned"])).content.decode()
+    assert tab_counts(client) == before
+    assert "Second" in page
+
+    # The user's own work shows at once (once it commits)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_claim(request=first, by=staff.riyadh_agent)
+    after = tab_counts(client)
+    assert (after["unassigned"], after["mine"]) == (1, 1)
+
+
+def test_tab_counts_are_live_when_keeping_is_off(
+    client: Client, staff: Staff, ministry: Ministry, sara: Beneficiary, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.TAWASUL_QUEUE_COUNTS_SECONDS = 0
+    submit(ministry, sara, ministry.riyadh, "First")
+    client.force_login(staff.riyadh_agent)
+    assert tab_counts(client)["unassigned"] == 1
+    submit(ministry, sara, ministry.riyadh, "Second")
+    assert tab_counts(client)["unassigned"] == 2
 
 
 def test_counts_are_capped(

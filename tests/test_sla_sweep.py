@@ -151,19 +151,19 @@ def test_a_batch_is_one_transaction_with_one_outbox_wake_up(ministry, emails, sa
 def test_a_failing_step_rolls_its_batch_back_and_the_next_sweep_redoes_it(
     ministry, emails, sara, monkeypatch
 ):
-    # Given two due requests and a sweep whose second e-mail fails
+    # Given two due requests and a sweep that fails after moving the rows and writing the
+    # e-mails (when it asks for the outbox wake-up), before writing the events
     requests = [clocked_request(ministry, sara) for _ in range(2)]
     from tawasul.sla import sweep
 
-    real, calls = sweep.notify_staff, []
+    real = sweep.outbox_wake_after_commit
 
-    def failing(**kwargs):
-        calls.append(kwargs)
-        if len(calls) == 2:
-            raise RuntimeError("mail server gone")
-        return real(**kwargs)
+    def failing() -> None:
+        assert all(fresh(r).sla_stage == SlaStage.WARNED for r in requests)  # written
+        assert all(len(staff_mail(r)) == 1 for r in requests)
+        raise RuntimeError("queue gone")
 
-    monkeypatch.setattr(sweep, "notify_staff", failing)
+    monkeypatch.setattr(sweep, "outbox_wake_after_commit", failing)
     with pytest.raises(RuntimeError):
         sla_sweep(now=WARNING)
 
@@ -174,9 +174,10 @@ def test_a_failing_step_rolls_its_batch_back_and_the_next_sweep_redoes_it(
         assert staff_mail(request) == []
 
     # And the next sweep performs both steps once
-    monkeypatch.setattr(sweep, "notify_staff", real)
+    monkeypatch.setattr(sweep, "outbox_wake_after_commit", real)
     assert sla_sweep(now=WARNING).warned == 2
     assert all(sla_events(r) == [EventKind.SLA_WARNED] for r in requests)
+    assert all(len(staff_mail(r)) == 1 for r in requests)
 
 
 def test_an_unassigned_request_warns_the_centre_supervisors(ministry, emails, sara):

@@ -58,10 +58,10 @@ from tawasul.cases.models import Category, Request
 from tawasul.cases.queues import (
     COUNT_CAP,
     QUEUE_LABELS,
-    Queue,
     QueueFilters,
     cursor_valid,
     queue_count,
+    queue_counts,
     queue_filter,
     queue_filter_assignee,
     queue_page,
@@ -122,7 +122,7 @@ def _other(user: AbstractBaseUser, tracking_number: str, field: str) -> Request:
 )
 def queues(request: HttpRequest) -> list[QueueOut]:
     user = _staff(request)
-    counts = {queue: queue_count(queue_requests(user=user, queue=queue)) for queue in Queue}
+    counts = queue_counts(user)
     return [
         QueueOut(
             name=queue.value,

@@ -5,6 +5,7 @@ its event (and any outbox notification) in the same transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from tawasul.cases.models import (
     RequestLink,
     Visibility,
 )
+from tawasul.cases.queues import queue_counts_forget
 from tawasul.cases.workflow import Action, next_status
 from tawasul.channels.outbox import notify_beneficiary
 from tawasul.channels.webhooks import webhooks_enqueue_for_event
@@ -147,6 +149,11 @@ def _event(
         data=data or {},
     )
     webhooks_enqueue_for_event(event)  # outbox: same transaction, sent after commit
+    if by is not None or request.assignee_id is not None:  # their queue tabs change now
+        transaction.on_commit(
+            partial(queue_counts_forget, by.pk if by is not None else None, request.assignee_id),
+            robust=True,
+        )
     return event
 
 

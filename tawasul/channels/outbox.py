@@ -85,26 +85,38 @@ def notify_staff(
     Staff without an e-mail address are skipped. Call inside the transaction of
     the change, like `notify_beneficiary`.
     """
+    messages = OutboxMessage.objects.bulk_create(
+        staff_messages(request=request, users=users, template=template)
+    )
+    if messages:
+        outbox_wake_after_commit()
+    return messages
+
+
+def staff_messages(
+    *, request: Request, users: Iterable[AbstractBaseUser], template: str
+) -> list[OutboxMessage]:
+    """The unsaved e-mails `notify_staff` writes, for a caller that writes many requests'
+    messages in one INSERT (the SLA sweep); it must then call `outbox_wake_after_commit`."""
     messages: list[OutboxMessage] = []
     seen: set[str] = set()
+    now = timezone.now()
     for user in users:
         email = (getattr(user, "email", "") or "").strip()
         if not email or email.lower() in seen or not user.is_active:
             continue
         seen.add(email.lower())
         messages.append(
-            OutboxMessage.objects.create(
+            OutboxMessage(
                 channel=OutboxChannel.EMAIL,
                 recipient=email,
                 template=template,
                 language=settings.LANGUAGE_CODE,
                 context={"tracking_number": request.tracking_number},
                 request=request,
-                next_attempt_at=timezone.now(),
+                next_attempt_at=now,
             )
         )
-    if messages:
-        outbox_wake_after_commit()
     return messages
 
 

@@ -24,6 +24,7 @@ from tawasul.cases.queues import (
     QUEUE_LABELS,
     Queue,
     queue_count,
+    queue_counts,
     queue_filter,
     queue_page,
     queue_requests,
@@ -74,13 +75,10 @@ def _with(params: QueryDict, **changes: str) -> str:
 
 
 def _counts(request: HttpRequest) -> list[dict[str, Any]]:
-    """Each queue with its (capped) count: one query per queue."""
+    """Each queue with its (capped) count, kept a few seconds (`queue_counts`)."""
+    counts = queue_counts(request.user)
     return [
-        {
-            "name": queue.value,
-            "label": QUEUE_LABELS[queue],
-            "count": queue_count(queue_requests(user=request.user, queue=queue)),
-        }
+        {"name": queue.value, "label": QUEUE_LABELS[queue], "count": counts[queue]}
         for queue in Queue
     ]
 

@@ -1,7 +1,7 @@
 """Background job of the SLA app: the sweep, every minute.
 
-`sla_sweep` claims each step before performing it, so the job may run on any
-number of consumers on any number of machines at once.
+`sla_sweep` locks the rows it steps (skipping those another sweep holds), so the
+job may run on any number of consumers on any number of machines at once.
 """
 
 from __future__ import annotations
@@ -22,6 +22,6 @@ def sla_sweep_task() -> int:
     for _batch in range(SWEEP_MAX_BATCHES):
         counts = sla_sweep(limit=SWEEP_BATCH)
         steps += counts.steps
-        if counts.steps + counts.lost < SWEEP_BATCH:
+        if counts.steps < SWEEP_BATCH:
             break
     return steps
