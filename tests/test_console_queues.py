@@ -408,6 +408,7 @@ def test_tab_counts_are_kept_for_a_while_and_the_users_own_work_refreshes_them(
     ministry: Ministry,
     sara: Beneficiary,
     settings,
+    *,
     django_capture_on_commit_callbacks,
 ) -> None:  # type: ignore[no-untyped-def]
     settings.TAWASUL_QUEUE_COUNTS_SECONDS = 30
