@@ -229,6 +229,8 @@ SMS_SENDER = os.environ.get("SMS_SENDER", "Tawasul")
 SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
 
 # --- Tawasul rules ----------------------------------------------------------------
+# How long each process keeps reference rows (calendars, centres, SLA policies) it read.
+TAWASUL_REFERENCE_MEMO_SECONDS = int(os.environ.get("TAWASUL_REFERENCE_MEMO_SECONDS", "60"))
 # How long the console's queue tabs keep their counts (seconds; 0 counts on every page).
 TAWASUL_QUEUE_COUNTS_SECONDS = int(os.environ.get("TAWASUL_QUEUE_COUNTS_SECONDS", "30"))
 TAWASUL_MAX_TRANSFERS = int(os.environ.get("TAWASUL_MAX_TRANSFERS", "3"))

@@ -97,7 +97,10 @@ def _fresh_cache() -> None:
     and cached pages are keyed by ids that another test's rows may have had."""
     from django.core.cache import cache
 
+    from tawasul.core.memo import memo_forget
+
     cache.clear()
+    memo_forget()  # rows of an earlier test may have had the same primary keys
 
 
 @pytest.fixture(autouse=True)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from tawasul.cases.models import Category, Request
+from tawasul.core.memo import memoised
 from tawasul.directory.models import CareCentre
 from tawasul.sla.models import WORKING_DAY_MINUTES, SlaPolicy
 
@@ -61,22 +60,34 @@ def sla_policy_for(
     category: Category | None,
     priority: str,
 ) -> SlaPolicy | None:
-    """The most specific active policy matching these criteria (one query), or None."""
-    category_paths = _path_and_ancestors(category.path) if category is not None else []
-    candidates = (
-        SlaPolicy.objects.filter(is_active=True)
-        .filter(Q(centre__isnull=True) | Q(centre_id=centre.pk if centre else None))
-        .filter(Q(kind="") | Q(kind=kind))
-        .filter(Q(priority="") | Q(priority=priority))
-        .filter(Q(category__isnull=True) | Q(category__path__in=category_paths))
-        .select_related("category")
-    )
+    """The most specific active policy matching these criteria, or None (the active
+    policies are read once into the reference memo, then matched here)."""
+    category_paths = set(_path_and_ancestors(category.path)) if category is not None else set()
+    centre_id = centre.pk if centre is not None else None
+    candidates = [
+        policy
+        for policy in _active_policies()
+        if policy.centre_id in (None, centre_id)
+        and policy.kind in ("", kind)
+        and policy.priority in ("", priority)
+        and (policy.category is None or policy.category.path in category_paths)
+    ]
     return min(candidates, key=_rank, default=None)
+
+
+def _active_policies() -> list[SlaPolicy]:
+    return memoised(
+        "sla-policies",
+        lambda: list(SlaPolicy.objects.filter(is_active=True).select_related("category")),
+    )
 
 
 def sla_policy_for_request(request: Request) -> SlaPolicy | None:
     """The policy for a request at its current entity's centre."""
-    centre = CareCentre.objects.filter(entity_id=request.entity_id).first()
+    entity_id = request.entity_id
+    centre = memoised(
+        ("centre-of", entity_id), lambda: CareCentre.objects.filter(entity_id=entity_id).first()
+    )
     return sla_policy_for(
         centre=centre, kind=request.kind, category=request.category, priority=request.priority
     )
