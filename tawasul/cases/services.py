@@ -37,6 +37,7 @@ from tawasul.channels.outbox import notify_beneficiary
 from tawasul.channels.webhooks import webhooks_enqueue_for_event
 from tawasul.core.errors import AccessDenied, Conflict, IllegalTransition, InvalidInput, NotFound
 from tawasul.core.ids import tracking_number_new
+from tawasul.core.memo import memoised
 from tawasul.directory import access
 from tawasul.directory.access import Permission
 from tawasul.directory.models import CareCentre, Entity
@@ -86,8 +87,21 @@ def entity_receiving(entity: Entity | None) -> Entity:
     """The entity whose centre receives a request sent to `entity`.
 
     The nearest active centre on the way up the tree; with no entity chosen,
-    the central centre (triage).
+    the central centre (triage). Kept in the reference memo per entity.
     """
+    if entity is not None and not entity.is_active:
+        raise InvalidInput(
+            _("This entity does not receive requests."),
+            code="entity_inactive",
+            details={"field": "entity"},
+        )
+    return memoised(
+        ("receiving-entity", entity.pk if entity is not None else None),
+        lambda: _entity_receiving(entity),
+    )
+
+
+def _entity_receiving(entity: Entity | None) -> Entity:
     if entity is None:
         centre = (
             CareCentre.objects.filter(is_central=True, is_active=True)
@@ -101,12 +115,6 @@ def entity_receiving(entity: Entity | None) -> Entity:
                 details={"field": "entity"},
             )
         return centre.entity
-    if not entity.is_active:
-        raise InvalidInput(
-            _("This entity does not receive requests."),
-            code="entity_inactive",
-            details={"field": "entity"},
-        )
     ancestry = [*Entity.objects.get_ancestors(entity), entity]
     with_centre = set(
         CareCentre.objects.filter(entity__in=ancestry, is_active=True).values_list(
@@ -116,7 +124,7 @@ def entity_receiving(entity: Entity | None) -> Entity:
     for candidate in reversed(ancestry):
         if candidate.pk in with_centre:
             return candidate
-    return entity_receiving(None)
+    return _entity_receiving(None)
 
 
 def _lock(request: Request) -> Request:
@@ -254,7 +262,11 @@ def _category(value: Category | int | None, kind: str) -> Category:
         raise InvalidInput(
             _("Choose a category."), code="category_required", details={"field": "category"}
         )
-    category = value if isinstance(value, Category) else Category.objects.filter(pk=value).first()
+    category = (
+        value
+        if isinstance(value, Category)
+        else memoised(("category", value), lambda: Category.objects.filter(pk=value).first())
+    )
     if category is None or not category.is_active:
         raise InvalidInput(
             _("Unknown category."), code="category_unknown", details={"field": "category"}
