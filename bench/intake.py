@@ -47,7 +47,6 @@ from bench.pg_reference import (
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Intake (`bench/intake.py`)"
 HEADER = (
     "| date | machine | database | server | clients | seconds | requests/s | p50 ms | p99 ms "
@@ -75,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     signal.signal(signal.SIGTERM, _interrupted)
     fixture = _prepare()
+    floors = _floors()
     env = _server_env(database_url)
     runs = [
         _intake_run(fixture, env, worker_class=kind, clients=args.clients, seconds=args.seconds)
@@ -82,9 +82,60 @@ def main(argv: list[str] | None = None) -> int:
     ]
     best = max(runs, key=lambda run: run.per_second)
     worker_rss = _huey_drain(env, run_ids=[run.run for run in runs])
+    forgotten = _forget(*floors)
+    print(f"removed the {forgotten:,} requests the runs wrote (the dataset is as it was)")
     reference = _reference(database_url, clients=args.clients, seconds=args.seconds)
     _report(runs, best, worker_rss, reference, clients=args.clients, seconds=args.seconds)
     return 0
+
+
+def _floors() -> tuple[int, int]:
+    """The highest request and beneficiary ids before the runs."""
+    from django.db.models import Max
+
+    from tawasul.beneficiaries.models import Beneficiary
+    from tawasul.cases.models import Request
+
+    return (
+        Request.objects.aggregate(top=Max("pk"))["top"] or 0,
+        Beneficiary.objects.aggregate(top=Max("pk"))["top"] or 0,
+    )
+
+
+def _forget(requests_above: int, beneficiaries_above: int) -> int:
+    """Delete every row the runs wrote (requests and people above the floors, and what
+    points at them), so the shared dataset stays as `bench.data` left it: otherwise each
+    run piles thousands of new open requests on top of the queues the reads measure."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")  # no FK triggers
+        for table, column in _pointing_at(cursor, "cases_event"):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {column} IN "  # noqa: S608 (catalogue names)
+                "(SELECT id FROM cases_event WHERE request_id > %s)",
+                [requests_above],
+            )
+        for table, column in _pointing_at(cursor, "cases_request"):
+            if table != "cases_request":
+                cursor.execute(f"DELETE FROM {table} WHERE {column} > %s", [requests_above])  # noqa: S608
+        cursor.execute("DELETE FROM cases_request WHERE id > %s", [requests_above])
+        forgotten = int(cursor.rowcount)
+        for table, column in _pointing_at(cursor, "beneficiaries_beneficiary"):
+            cursor.execute(f"DELETE FROM {table} WHERE {column} > %s", [beneficiaries_above])  # noqa: S608
+        cursor.execute("DELETE FROM beneficiaries_beneficiary WHERE id > %s", [beneficiaries_above])
+    return forgotten
+
+
+def _pointing_at(cursor: Any, table: str) -> list[tuple[str, str]]:
+    """(table, column) of every foreign key that references `table`."""
+    cursor.execute(
+        "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
+        "WHERE c.confrelid = %s::regclass AND c.contype = 'f'",
+        [table],
+    )
+    return [(str(name), str(column)) for name, column in cursor.fetchall()]
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -474,17 +525,9 @@ def _record(
         f"| {_ratios(run, reference)} | {max(run.worker_rss, default=0):.0f} "
         f"| {drain.rss_mib:.0f} |\n"
     )
-    RESULTS.write_text(_with_row(RESULTS.read_text() if RESULTS.exists() else "", row))
+    from bench.results import results_add
 
-
-def _with_row(text: str, row: str) -> str:
-    """The results with `row` after the last row of the intake section (made if missing)."""
-    if SECTION not in text:
-        return text.rstrip("\n") + f"\n\n{SECTION}\n\n{HEADER}{row}"
-    head, tail = text.split(SECTION, 1)
-    lines = tail.splitlines(keepends=True)
-    last = max(i for i, line in enumerate(lines) if line.startswith("|"))
-    return head + SECTION + "".join(lines[: last + 1]) + row + "".join(lines[last + 1 :])
+    results_add(section=SECTION, text=row, intro=HEADER, row=True)
 
 
 def _machine() -> str:

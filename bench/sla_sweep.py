@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 BATCH = 500  # what the periodic job asks of each `sla_sweep` call
 HEADER = (
     "| date | machine | database | requests | due | steps | selection ms (LIMIT 500) "
@@ -265,7 +264,7 @@ def _record(requests: int, due: int, steps: int, selection_ms: float, seconds: f
         f"| {timezone.localdate().isoformat()} | {_machine()} | {_database()} | {requests:,} | "
         f"{due:,} | {steps:,} | {selection_ms:.1f} | {seconds:.2f} | {steps / seconds:,.0f} |"
     )
-    results_add(section="## SLA sweep (`bench/sla_sweep.py`)", text=row, intro=HEADER)
+    results_add(section="## SLA sweep (`bench/sla_sweep.py`)", text=row, intro=HEADER, row=True)
 
 
 def _machine() -> str:
