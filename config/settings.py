@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "tawasul.api",
     "tawasul.portal",
     "tawasul.console",
+    "tawasul.insights",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,221 @@
+"""Insights: reporting periods (Gregorian and Hijri) and the dashboard figures, checked
+against counts worked out by hand on fixed data, and scoped by the access layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone, translation
+
+from tawasul.cases.models import Request, SlaState
+from tawasul.cases.services import request_answer, request_claim, request_start, request_submit
+from tawasul.core.errors import InvalidInput
+from tawasul.feedback.models import SatisfactionResponse
+from tawasul.insights.periods import Grain, period_containing, period_parse
+from tawasul.insights.selectors import (
+    insights_backlog_ageing,
+    insights_headline,
+    insights_trend,
+    insights_volume,
+)
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+
+
+# --- periods -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("grain", "day", "first", "last"),
+    [
+        ("day", "2026-11-28", "2026-11-28", "2026-11-28"),
+        ("week", "2026-11-28", "2026-11-22", "2026-11-28"),  # Sunday 22 to Saturday 28
+        ("week", "2026-11-29", "2026-11-29", "2026-12-05"),  # a Sunday starts its week
+        ("month", "2026-02-14", "2026-02-01", "2026-02-28"),
+        ("month", "2028-02-14", "2028-02-01", "2028-02-29"),
+        ("quarter", "2026-11-28", "2026-10-01", "2026-12-31"),
+        ("year", "2026-11-28", "2026-01-01", "2026-12-31"),
+        # 28 November 2026 is 18 Jumada al-Akhirah 1448: the month runs 11 Nov – 9 Dec
+        ("hijri_month", "2026-11-28", "2026-11-11", "2026-12-09"),
+        # 1 Muharram 1448 = 16 June 2026; 1 Muharram 1449 = 6 June 2027
+        ("hijri_year", "2026-11-28", "2026-06-16", "2027-06-05"),
+    ],
+)
+def test_the_period_holding_a_day(grain: str, day: str, first: str, last: str) -> None:
+    period = period_containing(grain, dt.date.fromisoformat(day))
+    assert (period.first.isoformat(), period.last.isoformat()) == (first, last)
+
+
+def test_a_period_is_bounded_by_riyadh_midnights_and_knows_the_one_before() -> None:
+    period = period_containing(Grain.MONTH, dt.date(2026, 3, 10))
+    assert period.start == dt.datetime(2026, 3, 1, tzinfo=RIYADH)
+    assert period.end == dt.datetime(2026, 4, 1, tzinfo=RIYADH)
+    assert period.previous() == period_containing(Grain.MONTH, dt.date(2026, 2, 1))
+    assert period.following().first == dt.date(2026, 4, 1)
+    hijri = period_containing(Grain.HIJRI_MONTH, dt.date(2026, 11, 28))
+    assert hijri.previous().last == dt.date(2026, 11, 10)
+
+
+def test_buckets_cover_the_period_without_gaps() -> None:
+    year = period_containing(Grain.YEAR, dt.date(2026, 5, 5))
+    assert [b.first.month for b in year.buckets()] == list(range(1, 13))
+    hijri_year = period_containing(Grain.HIJRI_YEAR, dt.date(2026, 11, 28))
+    months = hijri_year.buckets()
+    assert len(months) == 12
+    assert months[0].first == hijri_year.first
+    assert months[-1].last == hijri_year.last
+    assert all(a.last + dt.timedelta(days=1) == b.first for a, b in itertools.pairwise(months))
+    assert len(period_containing(Grain.WEEK, dt.date(2026, 11, 28)).buckets()) == 7
+
+
+def test_labels_in_both_languages() -> None:
+    hijri = period_containing(Grain.HIJRI_MONTH, dt.date(2026, 11, 28))
+    month = period_containing(Grain.MONTH, dt.date(2026, 11, 28))
+    quarter = period_containing(Grain.QUARTER, dt.date(2026, 11, 28))
+    with translation.override("en"):
+        assert hijri.label == "Jumada al-Akhirah 1448 AH"
+        assert month.label == "November 2026"
+        assert quarter.label == "Q4 2026"
+    with translation.override("ar"):
+        assert hijri.label == "جمادى الآخرة 1448 هـ"
+        assert month.label == "نوفمبر 2026"
+
+
+def test_a_bad_period_or_date_is_a_clear_error() -> None:
+    with pytest.raises(InvalidInput) as unknown:
+        period_parse("fortnight", "2026-11-28")
+    assert unknown.value.code == "period_unknown"
+    with pytest.raises(InvalidInput) as bad:
+        period_parse("month", "2026-13-40")
+    assert bad.value.code == "date_invalid"
+    assert period_parse("month", "2026-11-28").first == dt.date(2026, 11, 1)
+
+
+# --- figures -------------------------------------------------------------------------------
+
+NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=RIYADH)  # a Thursday
+THIS_WEEK = period_containing(Grain.WEEK, NOW.date())  # 22–28 November
+LAST_WEEK_DAY = dt.datetime(2026, 11, 17, 9, 0, tzinfo=RIYADH)
+
+
+def submit(ministry, who, entity, *, when, kind="complaint", channel="portal"):  # type: ignore[no-untyped-def]
+    request = request_submit(
+        beneficiary=who,
+        kind=kind,
+        category=ministry.exams,
+        subject="Exam results are late",
+        description="My daughter's results do not show in the system.",
+        entity=entity,
+        channel=channel,
+    )
+    Request.objects.filter(pk=request.pk).update(created_at=when)
+    request.refresh_from_db()
+    return request
+
+
+def answer(request, agent, *, when, met=True):  # type: ignore[no-untyped-def]
+    request_claim(request=request, by=agent)
+    request_start(request=request, by=agent)
+    request_answer(request=request, by=agent, resolution="The results are now on Noor.")
+    Request.objects.filter(pk=request.pk).update(
+        answered_at=when,
+        sla_resolution_state=SlaState.MET if met else SlaState.BREACHED,
+        sla_first_response_state=SlaState.MET,
+    )
+
+
+@pytest.fixture
+def week(ministry, staff, sara, khalid):  # type: ignore[no-untyped-def]
+    """This week: Riyadh 3 complaints (portal) and 1 inquiry (call centre), Makkah 1
+    complaint; two Riyadh answers this week (one met, one breached), one rated 4 and
+    resolved. Last week: Riyadh 2 complaints, one answered (met) last week."""
+    riyadh = [
+        submit(ministry, sara, ministry.riyadh, when=NOW - dt.timedelta(days=d)) for d in (0, 1, 2)
+    ]
+    submit(ministry, khalid, ministry.riyadh, when=NOW, kind="inquiry", channel="call_centre")
+    submit(ministry, khalid, ministry.makkah, when=NOW - dt.timedelta(days=1))
+    before = [submit(ministry, sara, ministry.riyadh, when=LAST_WEEK_DAY) for _ in range(2)]
+    answer(riyadh[0], staff.riyadh_agent, when=NOW, met=True)
+    answer(riyadh[1], staff.riyadh_agent, when=NOW, met=False)
+    answer(before[0], staff.riyadh_agent, when=LAST_WEEK_DAY, met=True)
+    SatisfactionResponse.objects.create(
+        request=riyadh[0],
+        answer_event=riyadh[0].events.filter(kind="answered").latest("pk"),
+        score=4,
+        resolved=True,
+    )
+    SatisfactionResponse.objects.filter(request=riyadh[0]).update(created_at=NOW)
+    return riyadh
+
+
+def test_headline_for_the_ministry(staff, week) -> None:  # type: ignore[no-untyped-def]
+    headline = insights_headline(user=staff.central_supervisor, period=THIS_WEEK)
+
+    assert (headline.submitted.current, headline.submitted.previous) == (5, 2)
+    assert headline.submitted.delta_percent == 150.0
+    assert (headline.answered.current, headline.answered.previous) == (2, 1)
+    assert headline.resolution_compliance.current == 50.0
+    assert headline.resolution_compliance.previous == 100.0
+    assert headline.first_response_compliance.current == 100.0
+    assert (headline.csat.current, headline.csat.previous) == (4.0, None)
+    assert headline.resolved_rate.current == 100.0
+    assert headline.objection_rate.current == 0.0
+    assert headline.backlog == 4  # 7 submitted, 3 answered
+
+
+def test_a_department_sees_only_its_subtree(staff, week) -> None:  # type: ignore[no-untyped-def]
+    makkah = insights_headline(user=staff.makkah_agent, period=THIS_WEEK)
+    assert (makkah.submitted.current, makkah.submitted.previous, makkah.backlog) == (1, 0, 1)
+    rows = insights_volume(user=staff.makkah_agent, period=THIS_WEEK, dimension="entity")
+    assert [(row.current, row.previous) for row in rows] == [(1, 0)]
+    assert insights_headline(user=staff.outsider, period=THIS_WEEK).submitted.current == 0
+
+
+def test_volume_by_kind_channel_and_entity_with_the_previous_week(ministry, staff, week) -> None:  # type: ignore[no-untyped-def]
+    by_kind = insights_volume(user=staff.central_supervisor, period=THIS_WEEK, dimension="kind")
+    assert [(row.key, row.current, row.previous) for row in by_kind] == [
+        ("complaint", 4, 2),
+        ("inquiry", 1, 0),
+    ]
+    assert by_kind[0].queue_filter == {"kind": "complaint"}
+    by_channel = insights_volume(
+        user=staff.central_supervisor, period=THIS_WEEK, dimension="channel"
+    )
+    assert {row.key: row.current for row in by_channel} == {"portal": 4, "call_centre": 1}
+    by_entity = insights_volume(user=staff.central_supervisor, period=THIS_WEEK, dimension="entity")
+    assert [(row.key, row.current) for row in by_entity] == [
+        (str(ministry.riyadh.pk), 4),
+        (str(ministry.makkah.pk), 1),
+    ]
+    by_category = insights_volume(
+        user=staff.central_supervisor, period=THIS_WEEK, dimension="category"
+    )
+    assert sum(row.current for row in by_category) == 5
+
+
+def test_trend_counts_each_day_of_the_week(staff, week) -> None:  # type: ignore[no-untyped-def]
+    points = insights_trend(user=staff.central_supervisor, period=THIS_WEEK)
+    assert [p.bucket.first.day for p in points] == [22, 23, 24, 25, 26, 27, 28]
+    assert [p.submitted for p in points] == [0, 0, 1, 2, 2, 0, 0]
+    assert [p.answered for p in points] == [0, 0, 0, 0, 2, 0, 0]
+
+
+def test_backlog_ageing_in_whole_days(staff, week) -> None:  # type: ignore[no-untyped-def]
+    buckets = insights_backlog_ageing(user=staff.central_supervisor, now=NOW)
+    # in hand: one inquiry today, one Riyadh complaint two days old, Makkah one day old,
+    # last week's unanswered complaint nine days old
+    assert [b.count for b in buckets] == [1, 2, 0, 1, 0, 0]
+    assert (buckets[1].submitted_from, buckets[1].submitted_to) == (
+        dt.date(2026, 11, 24),
+        dt.date(2026, 11, 25),
+    )
+    assert buckets[-1].submitted_from is None
+
+
+def test_figures_are_not_dependent_on_the_clock(staff, week) -> None:  # type: ignore[no-untyped-def]
+    assert timezone.now() > NOW  # the fixture's dates are in the past of the test run
+    again = insights_headline(user=staff.central_supervisor, period=THIS_WEEK)
+    assert again.submitted.current == 5
