@@ -8,6 +8,7 @@ import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from tawasul.cases.models import Request, SlaState
@@ -219,3 +220,90 @@ def test_figures_are_not_dependent_on_the_clock(staff, week) -> None:  # type: i
     assert timezone.now() > NOW  # the fixture's dates are in the past of the test run
     again = insights_headline(user=staff.central_supervisor, period=THIS_WEEK)
     assert again.submitted.current == 5
+
+
+# --- the console page ----------------------------------------------------------------------
+
+
+def page(client, user, **params):  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    with translation.override("en"):
+        url = reverse("console:insights")
+    return client.get(url, params)
+
+
+def test_the_dashboard_shows_the_figures_with_links_to_their_queues(client, staff, week) -> None:  # type: ignore[no-untyped-def]
+    response = page(client, staff.central_supervisor, grain="week", on="2026-11-26")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-figure="submitted"' in body
+    assert "from=2026-11-22&amp;to=2026-11-28" in body  # the period's queue
+    assert "kind=complaint" in body  # a volume row's queue
+    assert body.count("<rect ") == 14  # two bars for each of the seven days
+    assert 'id="ageing"' in body
+
+
+def test_a_department_sees_its_own_figures_only(client, staff, ministry, week) -> None:  # type: ignore[no-untyped-def]
+    body = page(client, staff.makkah_agent, grain="week", on="2026-11-26").content.decode()
+    assert f'data-key="{ministry.makkah.pk}"' in body
+    assert f'data-key="{ministry.riyadh.pk}"' not in body
+
+
+def test_a_table_downloads_as_csv(client, staff, week) -> None:  # type: ignore[no-untyped-def]
+    response = page(
+        client,
+        staff.central_supervisor,
+        grain="week",
+        on="2026-11-26",
+        format="csv",
+        table="volume-kind",
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[1:] == ["Complaint,4,2", "Inquiry,1,0"]  # the English address
+    trend = (
+        page(
+            client,
+            staff.central_supervisor,
+            grain="week",
+            on="2026-11-26",
+            format="csv",
+            table="trend",
+        )
+        .content.decode("utf-8-sig")
+        .splitlines()
+    )
+    assert trend[1:] == [
+        f"2026-11-{d},2026-11-{d},{n},{a}"
+        for d, n, a in [
+            (22, 0, 0),
+            (23, 0, 0),
+            (24, 1, 0),
+            (25, 2, 0),
+            (26, 2, 2),
+            (27, 0, 0),
+            (28, 0, 0),
+        ]
+    ]
+
+
+def test_bad_parameters_are_a_clear_400(client, staff) -> None:  # type: ignore[no-untyped-def]
+    response = page(client, staff.central_supervisor, grain="fortnight")
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert page(client, staff.central_supervisor, on="2026-02-31").status_code == 400
+    missing = page(client, staff.central_supervisor, format="csv", table="volume-nothing")
+    assert missing.status_code == 404
+
+
+def test_the_dashboard_needs_a_staff_sign_in(client) -> None:  # type: ignore[no-untyped-def]
+    with translation.override("en"):
+        response = client.get(reverse("console:insights"))
+    assert response.status_code in (302, 403)
+
+
+def test_hijri_months_have_their_own_dashboard(client, staff, week) -> None:  # type: ignore[no-untyped-def]
+    response = page(client, staff.central_supervisor, grain="hijri_month", on="2026-11-26")
+    assert response.status_code == 200
+    assert "1448" in response.content.decode()

@@ -2,6 +2,7 @@ from django.urls import path
 
 from tawasul.console import (
     auth_views,
+    insights_views,
     intake_views,
     meeting_views,
     objection_views,
@@ -22,6 +23,7 @@ urlpatterns = [
     *workspace_views.urlpatterns,
     *intake_views.urlpatterns,
     *oversight_views.urlpatterns,
+    *insights_views.urlpatterns,
     *objection_views.urlpatterns,
     *quality_views.urlpatterns,
     *token_views.urlpatterns,

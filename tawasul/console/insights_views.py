@@ -1,0 +1,169 @@
+"""The insights dashboard: the period's key figures against the previous period, the
+daily or monthly trend, volume by kind, channel, category, entity and region, and the
+backlog's ageing — every figure a link to the queue listing its requests, every table
+downloadable as CSV. What the user sees is what the access layer lets them view."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import get_language_bidi
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from tawasul.cases.queues import Queue
+from tawasul.console.access import staff_required
+from tawasul.core.errors import InvalidInput
+from tawasul.insights.periods import GRAIN_LABELS, Grain, ReportPeriod, period_parse
+from tawasul.insights.selectors import (
+    DIMENSIONS,
+    TrendPoint,
+    VolumeRow,
+    insights_backlog_ageing,
+    insights_headline,
+    insights_trend,
+    insights_volume,
+)
+
+CHART_HEIGHT = 120
+
+
+def _queue_url(queue: str, **params: Any) -> str:
+    base = reverse("console:queue", args=[queue])
+    cleaned = {key: value for key, value in params.items() if value not in (None, "")}
+    return f"{base}?{urlencode(cleaned)}" if cleaned else base
+
+
+def _period_params(period: ReportPeriod) -> dict[str, str]:
+    return {"from": period.first.isoformat(), "to": period.last.isoformat()}
+
+
+def _chart(points: list[TrendPoint]) -> dict[str, Any]:
+    """Bars of an inline SVG (drawn on the server, no script): height in pixels per bucket.
+    In Arabic time runs from right to left, as the page reads."""
+    top = max([p.submitted for p in points] + [p.answered for p in points] + [1])
+    rtl = get_language_bidi()
+    last = len(points) - 1
+    return {
+        "top": top,
+        "height": CHART_HEIGHT,
+        "width": max(len(points) * 24, 240),
+        "bars": [
+            {
+                "point": point,
+                "x": (last - index if rtl else index) * 24,
+                "submitted": round(CHART_HEIGHT * point.submitted / top),
+                "answered": round(CHART_HEIGHT * point.answered / top),
+                "submitted_y": CHART_HEIGHT - round(CHART_HEIGHT * point.submitted / top),
+                "answered_y": CHART_HEIGHT - round(CHART_HEIGHT * point.answered / top),
+                "link": _queue_url(Queue.SUBTREE, **_period_params(point.bucket)),
+            }
+            for index, point in enumerate(points)
+        ],
+    }
+
+
+def _volume_tables(request: HttpRequest, period: ReportPeriod) -> list[dict[str, Any]]:
+    tables = []
+    for dimension, label in DIMENSIONS.items():
+        rows = insights_volume(user=request.user, period=period, dimension=dimension)
+        tables.append(
+            {
+                "dimension": dimension,
+                "label": label,
+                "rows": [
+                    (
+                        row,
+                        # the queues filter by entity, not region: a region's row has no link
+                        _queue_url(Queue.SUBTREE, **row.queue_filter, **_period_params(period))
+                        if row.queue_filter
+                        else "",
+                    )
+                    for row in rows
+                ],
+            }
+        )
+    return tables
+
+
+@require_GET
+@staff_required
+def insights(request: HttpRequest) -> HttpResponse:
+    grain = request.GET.get("grain") or Grain.MONTH.value
+    try:
+        period = period_parse(grain, request.GET.get("on", ""))
+    except InvalidInput as error:
+        return render(
+            request,
+            "console/insights_invalid.html",
+            {"message": str(error), "grains": GRAIN_LABELS.items()},
+            status=400,
+        )
+    table = request.GET.get("table", "")
+    if request.GET.get("format") == "csv":
+        return _csv(request, period, table)
+    now = timezone.now()
+    context = {
+        "period": period,
+        "previous": period.previous(),
+        "following": period.following(),
+        "grain": grain,
+        "grains": GRAIN_LABELS.items(),
+        "on": period.first.isoformat(),
+        "headline": insights_headline(user=request.user, period=period),
+        "chart": _chart(insights_trend(user=request.user, period=period)),
+        "volumes": _volume_tables(request, period),
+        "ageing": [
+            (
+                bucket,
+                _queue_url(
+                    Queue.SUBTREE,
+                    status="open",
+                    **{"from": bucket.submitted_from, "to": bucket.submitted_to},
+                ),
+            )
+            for bucket in insights_backlog_ageing(user=request.user, now=now)
+        ],
+        "period_queue": _queue_url(Queue.SUBTREE, **_period_params(period)),
+        "backlog_queue": _queue_url(Queue.SUBTREE, status="open"),
+    }
+    return render(request, "console/insights.html", context)
+
+
+def _csv(request: HttpRequest, period: ReportPeriod, table: str) -> HttpResponse:
+    """One table of the page as CSV (UTF-8 with a byte-order mark, for spreadsheet programs)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="tawasul-{table or "volume-kind"}-{period.first.isoformat()}.csv"'
+    )
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    if table == "trend":
+        writer.writerow([_("From"), _("To"), _("Submitted"), _("Answered")])
+        for point in insights_trend(user=request.user, period=period):
+            writer.writerow(
+                [point.bucket.first, point.bucket.last, point.submitted, point.answered]
+            )
+        return response
+    if table == "ageing":
+        writer.writerow([_("Age"), _("Requests in hand")])
+        for bucket in insights_backlog_ageing(user=request.user):
+            writer.writerow([bucket.label, bucket.count])
+        return response
+    dimension = table.removeprefix("volume-") or "kind"
+    if dimension not in DIMENSIONS:
+        return HttpResponse(_("No such table."), status=404, content_type="text/plain")
+    rows: list[VolumeRow] = insights_volume(user=request.user, period=period, dimension=dimension)
+    writer.writerow([str(DIMENSIONS[dimension]), _("This period"), _("Previous period")])
+    for row in rows:
+        writer.writerow([row.label, row.current, row.previous])
+    return response
+
+
+urlpatterns: list[URLPattern] = [path("insights/", insights, name="insights")]
