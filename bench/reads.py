@@ -176,6 +176,16 @@ def cases_build() -> list[Case]:
     )
     cases.append(Case("dashboard: entity × status × month", 1000.0, None, dashboard_counts))
     cases.append(Case("dashboard: SLA compliance by entity", 1000.0, None, dashboard_compliance))
+    insights = reverse("console:insights")
+    for grain in ("month", "year"):
+        cases.append(
+            Case(
+                f"console insights page, one {grain} (ministry)",
+                1000.0,
+                None,
+                _get(sessions[central.pk], insights, {"grain": grain}),
+            )
+        )
     return cases
 
 

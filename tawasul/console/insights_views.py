@@ -23,6 +23,7 @@ from tawasul.core.errors import InvalidInput
 from tawasul.insights.periods import GRAIN_LABELS, Grain, ReportPeriod, period_parse
 from tawasul.insights.selectors import (
     DIMENSIONS,
+    Headline,
     TrendPoint,
     VolumeRow,
     insights_backlog_ageing,
@@ -69,6 +70,32 @@ def _chart(points: list[TrendPoint]) -> dict[str, Any]:
     }
 
 
+def _headline_rows(headline: Headline, period_link: str) -> list[dict[str, Any]]:
+    rows = [
+        ("submitted", _("Requests submitted"), headline.submitted, period_link),
+        ("answered", _("Requests answered"), headline.answered, ""),
+        (
+            "resolution_compliance",
+            _("Answers within the resolution target (%)"),
+            headline.resolution_compliance,
+            "",
+        ),
+        (
+            "first_response_compliance",
+            _("First responses within target (%)"),
+            headline.first_response_compliance,
+            "",
+        ),
+        ("csat", _("Satisfaction (average of 5)"), headline.csat, ""),
+        ("resolved_rate", _("Rated as resolved (%)"), headline.resolved_rate, ""),
+        ("objection_rate", _("Objections per 100 answers"), headline.objection_rate, ""),
+    ]
+    return [
+        {"key": key, "label": label, "change": change, "link": link}
+        for key, label, change, link in rows
+    ]
+
+
 def _volume_tables(request: HttpRequest, period: ReportPeriod) -> list[dict[str, Any]]:
     tables = []
     for dimension, label in DIMENSIONS.items():
@@ -109,6 +136,7 @@ def insights(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         return _csv(request, period, table)
     now = timezone.now()
+    headline = insights_headline(user=request.user, period=period)
     context = {
         "period": period,
         "previous": period.previous(),
@@ -116,7 +144,8 @@ def insights(request: HttpRequest) -> HttpResponse:
         "grain": grain,
         "grains": GRAIN_LABELS.items(),
         "on": period.first.isoformat(),
-        "headline": insights_headline(user=request.user, period=period),
+        "headline": _headline_rows(headline, _queue_url(Queue.SUBTREE, **_period_params(period))),
+        "backlog": headline.backlog,
         "chart": _chart(insights_trend(user=request.user, period=period)),
         "volumes": _volume_tables(request, period),
         "ageing": [
