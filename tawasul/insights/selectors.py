@@ -59,7 +59,11 @@ class Headline:
     backlog: int  # in hand now (not yet answered)
 
 
-def _scope(user: User) -> QuerySet[Request]:
+def _scope(user: User | None) -> QuerySet[Request]:
+    """The requests the user may view; None: every request, for aggregates published
+    without a viewer (the open statistics, the minister's reports) — never a staff page."""
+    if user is None:
+        return Request.objects.order_by()
     return access.requests_for(user, Permission.VIEW).order_by()
 
 
@@ -74,7 +78,7 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def insights_headline(*, user: User, period: ReportPeriod) -> Headline:
+def insights_headline(*, user: User | None, period: ReportPeriod) -> Headline:
     """The key figures of the period against the previous one (five queries)."""
     requests = _scope(user)
     both, now, before = _split("created_at", period)
@@ -171,7 +175,7 @@ class VolumeRow:
         return Change(self.current, self.previous)
 
 
-def insights_volume(*, user: User, period: ReportPeriod, dimension: str) -> list[VolumeRow]:
+def insights_volume(*, user: User | None, period: ReportPeriod, dimension: str) -> list[VolumeRow]:
     """Requests submitted in the period by kind, channel, top-level category, entity or
     region, with the previous period's count; largest first (one query, plus labels)."""
     if dimension not in DIMENSIONS:
@@ -245,7 +249,7 @@ class TrendPoint:
     answered: int
 
 
-def insights_trend(*, user: User, period: ReportPeriod) -> list[TrendPoint]:
+def insights_trend(*, user: User | None, period: ReportPeriod) -> list[TrendPoint]:
     """Submitted and answered requests in each bucket of the period (days, months or Hijri
     months): two queries counting per local day, summed into the buckets here."""
     requests = _scope(user)
@@ -302,7 +306,7 @@ class AgeBucket:
     submitted_to: dt.date
 
 
-def insights_backlog_ageing(*, user: User, now: dt.datetime | None = None) -> list[AgeBucket]:
+def insights_backlog_ageing(*, user: User | None, now: dt.datetime | None = None) -> list[AgeBucket]:
     """Requests in hand now by their age in days since submission (one query)."""
     today = timezone.localdate(now or timezone.now())
     buckets = []

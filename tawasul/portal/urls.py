@@ -4,6 +4,7 @@ from tawasul.portal import (
     meeting_views,
     request_views,
     signin_views,
+    statistics_views,
     submit_views,
     survey_views,
     track_views,
@@ -19,4 +20,5 @@ urlpatterns = [
     *track_views.urlpatterns,
     *survey_views.urlpatterns,
     *meeting_views.urlpatterns,
+    *statistics_views.urlpatterns,
 ]

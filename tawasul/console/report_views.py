@@ -1,0 +1,7 @@
+"""Periodic reports in the console (to be written)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,42 @@
+"""The dashboards' summary table, and the periodic reports' models (`report_models`).
+
+`DailySummary` holds, for each local day and entity, how many requests were submitted
+(in all, by kind, by channel, by top-level category) and how many were answered, with
+their SLA outcomes — one row a day and entity (about 60,000 rows for two years of a
+ministry with 86 entities). The dashboards add these rows up instead of scanning the
+request table; `tawasul.insights.summary` writes them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tawasul.directory.models import Entity
+from tawasul.insights.report_models import *  # noqa: F403 (the reports' models live there)
+
+
+class DailySummary(models.Model):
+    day = models.DateField(_("day"))
+    entity = models.ForeignKey(
+        Entity, on_delete=models.CASCADE, related_name="+", verbose_name=_("entity")
+    )
+    submitted = models.PositiveIntegerField(_("submitted"), default=0)
+    # {"kind": {"complaint": 3, …}, "channel": {…}, "category": {"<top-level id>": 2, …}}
+    submitted_by = models.JSONField(_("submitted by kind, channel and category"), default=dict)
+    answered = models.PositiveIntegerField(_("answered"), default=0)
+    resolution_met = models.PositiveIntegerField(_("answered within target"), default=0)
+    resolution_breached = models.PositiveIntegerField(_("answered late"), default=0)
+    first_response_met = models.PositiveIntegerField(_("first response within target"), default=0)
+    first_response_breached = models.PositiveIntegerField(_("first response late"), default=0)
+    summarised_at = models.DateTimeField(_("summarised at"))
+
+    class Meta:
+        verbose_name = _("daily summary")
+        verbose_name_plural = _("daily summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "entity"], name="summary_day_entity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} · {self.entity_id}"

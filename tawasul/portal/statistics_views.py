@@ -1,0 +1,7 @@
+"""Open statistics for the public (to be written)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
