@@ -59,12 +59,14 @@ class Headline:
     backlog: int  # in hand now (not yet answered)
 
 
-def _scope(user: User | None) -> QuerySet[Request]:
-    """The requests the user may view; None: every request, for aggregates published
-    without a viewer (the open statistics, the minister's reports) — never a staff page."""
-    if user is None:
-        return Request.objects.order_by()
-    return access.requests_for(user, Permission.VIEW).order_by()
+def _scope(user: User | None, entity: Entity | None = None) -> QuerySet[Request]:
+    """The requests the user may view (None: every request, for aggregates published
+    without a viewer — the open statistics, the minister's reports — never a staff
+    page), narrowed to `entity`'s subtree when given."""
+    requests = Request.objects.all() if user is None else access.requests_for(user, Permission.VIEW)
+    if entity is not None:
+        requests = requests.filter(entity__path__startswith=entity.path)
+    return requests.order_by()
 
 
 def _split(field: str, period: ReportPeriod) -> tuple[Q, Q, Q]:
@@ -78,9 +80,11 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def insights_headline(*, user: User | None, period: ReportPeriod) -> Headline:
+def insights_headline(
+    *, user: User | None, period: ReportPeriod, entity: Entity | None = None
+) -> Headline:
     """The key figures of the period against the previous one (five queries)."""
-    requests = _scope(user)
+    requests = _scope(user, entity)
     both, now, before = _split("created_at", period)
     submitted = requests.filter(both).aggregate(
         current=Count("pk", filter=now), previous=Count("pk", filter=before)
@@ -175,7 +179,9 @@ class VolumeRow:
         return Change(self.current, self.previous)
 
 
-def insights_volume(*, user: User | None, period: ReportPeriod, dimension: str) -> list[VolumeRow]:
+def insights_volume(
+    *, user: User | None, period: ReportPeriod, dimension: str, entity: Entity | None = None
+) -> list[VolumeRow]:
     """Requests submitted in the period by kind, channel, top-level category, entity or
     region, with the previous period's count; largest first (one query, plus labels)."""
     if dimension not in DIMENSIONS:
@@ -183,7 +189,7 @@ def insights_volume(*, user: User | None, period: ReportPeriod, dimension: str) 
     field = {"region": "entity__region", "category": "category"}.get(dimension, dimension)
     both, now, before = _split("created_at", period)
     rows = (
-        _scope(user)
+        _scope(user, entity)
         .filter(both)
         .values(field)
         .annotate(current=Count("pk", filter=now), previous=Count("pk", filter=before))
@@ -249,10 +255,12 @@ class TrendPoint:
     answered: int
 
 
-def insights_trend(*, user: User | None, period: ReportPeriod) -> list[TrendPoint]:
+def insights_trend(
+    *, user: User | None, period: ReportPeriod, entity: Entity | None = None
+) -> list[TrendPoint]:
     """Submitted and answered requests in each bucket of the period (days, months or Hijri
     months): two queries counting per local day, summed into the buckets here."""
-    requests = _scope(user)
+    requests = _scope(user, entity)
     in_period = {"__gte": period.start, "__lt": period.end}
     submitted = _per_day(requests, "created_at", in_period)
     answered = _per_day(requests, "answered_at", in_period)
@@ -306,7 +314,9 @@ class AgeBucket:
     submitted_to: dt.date
 
 
-def insights_backlog_ageing(*, user: User | None, now: dt.datetime | None = None) -> list[AgeBucket]:
+def insights_backlog_ageing(
+    *, user: User | None, now: dt.datetime | None = None, entity: Entity | None = None
+) -> list[AgeBucket]:
     """Requests in hand now by their age in days since submission (one query)."""
     today = timezone.localdate(now or timezone.now())
     buckets = []
@@ -320,7 +330,7 @@ def insights_backlog_ageing(*, user: User | None, now: dt.datetime | None = None
         if oldest is not None:
             condition &= Q(created_at__gte=_midnight(oldest))
         conditions[f"b{index}"] = Count("pk", filter=condition)
-    counts = _scope(user).filter(status__in=IN_HAND).aggregate(**conditions)
+    counts = _scope(user, entity).filter(status__in=IN_HAND).aggregate(**conditions)
     return [
         AgeBucket(
             label=str(label), count=counts[f"b{index}"], submitted_from=oldest, submitted_to=newest
