@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", verbosity=0)
     if args.if_loaded and dataset_loaded() == (args.requests, args.seed):
         print(f"{name}: {args.requests:,} requests already loaded (seed {args.seed}).")
+        _summary_ensure()
         return 0
     summary = dataset_load(requests=args.requests, seed=args.seed)
     print(summary.report())
@@ -824,6 +825,8 @@ def dataset_load(*, requests: int, seed: int) -> Summary:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from tawasul.insights.summary import insights_summarise_all
+
     summary = Summary()
     rng = random.Random(seed)
     now = timezone.now().replace(microsecond=0)
@@ -878,7 +881,21 @@ def dataset_load(*, requests: int, seed: int) -> Summary:
     with connection.cursor() as cursor:  # as autovacuum would leave a table of this age
         cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
     lap("vacuum and analyze")
+    insights_summarise_all()
+    lap("dashboards' daily summary")
     return summary
+
+
+def _summary_ensure() -> None:
+    """Build the dashboards' daily summary if this dataset has none yet (loaded before the
+    summary existed)."""
+    from tawasul.insights.models import DailySummary
+    from tawasul.insights.summary import insights_summarise_all
+
+    if not DailySummary.objects.exists():
+        started = time.perf_counter()
+        rows = insights_summarise_all()
+        print(f"dashboards' daily summary: {rows:,} rows in {time.perf_counter() - started:.1f} s")
 
 
 def _requests(made: list[Generated], summary: Summary) -> Iterator[list[Any]]:

@@ -15,6 +15,7 @@ from tawasul.cases.models import Request, SlaState
 from tawasul.cases.services import request_answer, request_claim, request_start, request_submit
 from tawasul.core.errors import InvalidInput
 from tawasul.feedback.models import SatisfactionResponse
+from tawasul.insights.models import DailySummary
 from tawasul.insights.periods import Grain, period_containing, period_parse
 from tawasul.insights.selectors import (
     insights_backlog_ageing,
@@ -22,6 +23,7 @@ from tawasul.insights.selectors import (
     insights_trend,
     insights_volume,
 )
+from tawasul.insights.summary import insights_summarise, insights_summarise_all
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -149,6 +151,7 @@ def week(ministry, staff, sara, khalid):  # type: ignore[no-untyped-def]
         resolved=True,
     )
     SatisfactionResponse.objects.filter(request=riyadh[0]).update(created_at=NOW)
+    insights_summarise(first=THIS_WEEK.previous().first, last=THIS_WEEK.last)
     return riyadh
 
 
@@ -220,6 +223,47 @@ def test_figures_are_not_dependent_on_the_clock(staff, week) -> None:  # type: i
     assert timezone.now() > NOW  # the fixture's dates are in the past of the test run
     again = insights_headline(user=staff.central_supervisor, period=THIS_WEEK)
     assert again.submitted.current == 5
+
+
+# --- the daily summary -------------------------------------------------------------------
+
+
+def test_the_summary_has_a_row_a_day_and_entity(ministry, week) -> None:  # type: ignore[no-untyped-def]
+    row = DailySummary.objects.get(day=NOW.date(), entity=ministry.riyadh)
+    # today in Riyadh: one complaint (portal) and one inquiry (call centre) submitted,
+    # two complaints answered (one within target)
+    assert (row.submitted, row.answered) == (2, 2)
+    assert row.submitted_by["kind"] == {"complaint": 1, "inquiry": 1}
+    assert row.submitted_by["channel"] == {"portal": 1, "call_centre": 1}
+    assert (row.resolution_met, row.resolution_breached) == (1, 1)
+    assert DailySummary.objects.filter(entity=ministry.makkah).count() == 1
+
+
+def test_summarising_again_rewrites_and_follows_changes(ministry, week) -> None:  # type: ignore[no-untyped-def]
+    before = DailySummary.objects.count()
+    insights_summarise(first=THIS_WEEK.previous().first, last=THIS_WEEK.last)
+    assert DailySummary.objects.count() == before  # rewritten, not added
+
+    # A request forwarded to Makkah counts there after the next run
+    Request.objects.filter(pk=week[2].pk).update(entity=ministry.makkah)
+    insights_summarise(first=THIS_WEEK.first, last=THIS_WEEK.last)
+    makkah = insights_volume(user=None, period=THIS_WEEK, dimension="entity")
+    assert {row.key: row.current for row in makkah}[str(ministry.makkah.pk)] == 2
+
+
+def test_a_full_rebuild_matches_the_request_table(ministry, staff, week) -> None:  # type: ignore[no-untyped-def]
+    DailySummary.objects.all().delete()
+    insights_summarise_all()
+    headline = insights_headline(user=None, period=THIS_WEEK)
+    live = Request.objects.filter(created_at__gte=THIS_WEEK.start, created_at__lt=THIS_WEEK.end)
+    assert headline.submitted.current == live.count() == 5
+
+
+def test_the_page_reads_the_summary_not_the_request_table(ministry, staff, week) -> None:  # type: ignore[no-untyped-def]
+    submit(ministry, week[0].beneficiary, ministry.riyadh, when=NOW)  # not summarised yet
+    assert insights_headline(user=None, period=THIS_WEEK).submitted.current == 5
+    insights_summarise(first=NOW.date(), last=NOW.date())
+    assert insights_headline(user=None, period=THIS_WEEK).submitted.current == 6
 
 
 # --- the console page ----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from tawasul.insights.selectors import (
     insights_headline,
     insights_trend,
     insights_volume,
+    insights_volumes,
 )
 
 CHART_HEIGHT = 120
@@ -98,8 +99,9 @@ def _headline_rows(headline: Headline, period_link: str) -> list[dict[str, Any]]
 
 def _volume_tables(request: HttpRequest, period: ReportPeriod) -> list[dict[str, Any]]:
     tables = []
+    volumes = insights_volumes(user=request.user, period=period)
     for dimension, label in DIMENSIONS.items():
-        rows = insights_volume(user=request.user, period=period, dimension=dimension)
+        rows = volumes[dimension]
         tables.append(
             {
                 "dimension": dimension,

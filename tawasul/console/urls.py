@@ -8,8 +8,8 @@ from tawasul.console import (
     objection_views,
     oversight_views,
     quality_views,
-    report_views,
     queue_views,
+    report_views,
     token_views,
     workspace_views,
 )

@@ -35,6 +35,7 @@ from tawasul.directory.services import (
     entity_create,
     staff_member_create,
 )
+from tawasul.insights.summary import insights_summarise_all
 
 DEMO_PASSWORD = "Tawasul-demo-2026"  # noqa: S105 -- the documented password of the demo accounts
 SUPERUSER = "admin"
@@ -101,6 +102,7 @@ def demo_load(*, requests: int = 2000, seed: int = 2026) -> DemoSummary:
     )
     requests_load(world, count=requests)
     meetings_load(rng)
+    insights_summarise_all()  # the dashboards read the daily summary
     summary = demo_summary()
     summary.seconds = time.monotonic() - started
     return summary

@@ -6,3 +6,6 @@ class InsightsConfig(AppConfig):
     name = "tawasul.insights"
     label = "insights"
     verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        from tawasul.insights import summary_tasks  # noqa: F401 (registers the periodic jobs)

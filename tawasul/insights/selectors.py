@@ -1,28 +1,34 @@
 """The figures of the insights dashboards, for one period against the one before it.
 
-Every selector starts from `access.requests_for(user, VIEW)`: a department sees itself
-and its subtree, the central centre and the minister's office everything. Each is one
-or two aggregate queries (conditional counts over the two periods at once), never a
-query per row, so the same code serves the console, the reports and the open statistics.
+Every selector is scoped by the access layer (`access.entities_for` / `requests_for`,
+VIEW): a department sees itself and its subtree, the central centre and the minister's
+office everything; `user=None` is every request, for published aggregates only. Counts
+of submissions and answers come from the daily summary (`DailySummary`, kept by
+`tawasul.insights.summary`: as fresh as its last run, five minutes at most for today);
+the backlog, its ageing, ratings and objections are read live (small, indexed sets).
+Each selector is a few aggregate queries, never one per row, so the same code serves
+the console, the reports and the open statistics.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Avg, Count, Q, QuerySet
-from django.db.models.functions import TruncDay
+from django.db import connection
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tawasul.cases.models import Category, Channel, Kind, Request, SlaState
+from tawasul.cases.models import Category, Channel, Kind, Request
 from tawasul.cases.queues import IN_HAND
 from tawasul.directory import access
 from tawasul.directory.access import Permission
 from tawasul.directory.models import Entity
 from tawasul.feedback.models import Objection, SatisfactionResponse
+from tawasul.insights.models import DailySummary
 from tawasul.insights.periods import ReportPeriod
 
 if TYPE_CHECKING:
@@ -69,6 +75,28 @@ def _scope(user: User | None, entity: Entity | None = None) -> QuerySet[Request]
     return requests.order_by()
 
 
+def _summaries(user: User | None, entity: Entity | None = None) -> QuerySet[DailySummary]:
+    """The summary rows of the entities the user may view (narrowed to `entity`)."""
+    rows = DailySummary.objects.order_by()
+    if user is not None:
+        scope = access.staff_scope(user).prefixes(Permission.VIEW)
+        if "" not in scope:
+            rows = rows.filter(entity__in=access.entities_for(user, Permission.VIEW).values("pk"))
+    if entity is not None:
+        rows = rows.filter(entity__path__startswith=entity.path)
+    return rows
+
+
+def _day_split(period: ReportPeriod) -> tuple[Q, Q, Q]:
+    """Both periods, the current one, the previous one, on the summary's day."""
+    before = period.previous()
+    return (
+        Q(day__gte=before.first, day__lte=period.last),
+        Q(day__gte=period.first),
+        Q(day__lt=period.first),
+    )
+
+
 def _split(field: str, period: ReportPeriod) -> tuple[Q, Q, Q]:
     """Both periods, the current one, the previous one, on a date-time field."""
     before = period.previous()
@@ -85,30 +113,37 @@ def insights_headline(
 ) -> Headline:
     """The key figures of the period against the previous one (five queries)."""
     requests = _scope(user, entity)
-    both, now, before = _split("created_at", period)
-    submitted = requests.filter(both).aggregate(
-        current=Count("pk", filter=now), previous=Count("pk", filter=before)
+    both, now, before = _day_split(period)
+
+    def total(field: str, when: Q) -> Sum:
+        return Sum(field, filter=when, default=0)
+
+    sums = (
+        _summaries(user, entity)
+        .filter(both)
+        .aggregate(
+            n_submitted=total("submitted", now),
+            submitted_before=total("submitted", before),
+            n_answered=total("answered", now),
+            answered_before=total("answered", before),
+            met=total("resolution_met", now),
+            breached=total("resolution_breached", now),
+            met_before=total("resolution_met", before),
+            breached_before=total("resolution_breached", before),
+            fr_met=total("first_response_met", now),
+            fr_breached=total("first_response_breached", now),
+            fr_met_before=total("first_response_met", before),
+            fr_breached_before=total("first_response_breached", before),
+        )
     )
-    both, now, before = _split("answered_at", period)
-    met, breached = Q(sla_resolution_state=SlaState.MET), Q(sla_resolution_state=SlaState.BREACHED)
-    fr_met = Q(sla_first_response_state=SlaState.MET)
-    fr_breached = Q(sla_first_response_state=SlaState.BREACHED)
-    answered = requests.filter(both).aggregate(
-        current=Count("pk", filter=now),
-        previous=Count("pk", filter=before),
-        met=Count("pk", filter=now & met),
-        breached=Count("pk", filter=now & breached),
-        met_before=Count("pk", filter=before & met),
-        breached_before=Count("pk", filter=before & breached),
-        fr_met=Count("pk", filter=now & fr_met),
-        fr_breached=Count("pk", filter=now & fr_breached),
-        fr_met_before=Count("pk", filter=before & fr_met),
-        fr_breached_before=Count("pk", filter=before & fr_breached),
-    )
+    submitted = {"current": sums["n_submitted"], "previous": sums["submitted_before"]}
+    answered = {
+        "current": sums["n_answered"],
+        "previous": sums["answered_before"],
+        **{key: sums[key] for key in sums if key.startswith(("met", "breached", "fr_"))},
+    }
     both, now, before = _split("created_at", period)
-    ratings = SatisfactionResponse.objects.filter(
-        both, request__in=requests.values("pk")
-    ).aggregate(
+    ratings = _of_requests(SatisfactionResponse.objects.filter(both), user, entity).aggregate(
         csat=Avg("score", filter=now),
         csat_before=Avg("score", filter=before),
         count=Count("pk", filter=now),
@@ -116,7 +151,7 @@ def insights_headline(
         resolved_now=Count("pk", filter=now & Q(resolved=True)),
         resolved_before=Count("pk", filter=before & Q(resolved=True)),
     )
-    objections = Objection.objects.filter(both, request__in=requests.values("pk")).aggregate(
+    objections = _of_requests(Objection.objects.filter(both), user, entity).aggregate(
         current=Count("pk", filter=now), previous=Count("pk", filter=before)
     )
     backlog = requests.filter(status__in=IN_HAND).count()
@@ -151,6 +186,15 @@ def insights_headline(
     )
 
 
+def _of_requests(rows: QuerySet[Any], user: User | None, entity: Entity | None) -> QuerySet[Any]:
+    """Rows of a model with a `request` key, narrowed to the requests in scope."""
+    if user is not None and "" not in access.staff_scope(user).prefixes(Permission.VIEW):
+        rows = rows.filter(request__entity__in=access.entities_for(user, Permission.VIEW))
+    if entity is not None:
+        rows = rows.filter(request__entity__path__startswith=entity.path)
+    return rows
+
+
 def _rounded(value: Any) -> float | None:
     return round(float(value), 2) if value is not None else None
 
@@ -183,46 +227,105 @@ def insights_volume(
     *, user: User | None, period: ReportPeriod, dimension: str, entity: Entity | None = None
 ) -> list[VolumeRow]:
     """Requests submitted in the period by kind, channel, top-level category, entity or
-    region, with the previous period's count; largest first (one query, plus labels)."""
-    if dimension not in DIMENSIONS:
+    region, with the previous period's count; largest first (one query over the summary,
+    plus labels)."""
+    volumes = insights_volumes(user=user, period=period, dimensions=[dimension], entity=entity)
+    return volumes[dimension]
+
+
+def insights_volumes(
+    *,
+    user: User | None,
+    period: ReportPeriod,
+    dimensions: Sequence[str] = tuple(DIMENSIONS),
+    entity: Entity | None = None,
+) -> dict[str, list[VolumeRow]]:
+    """`insights_volume` for several dimensions at once: kind, channel and category from
+    one pass over the summary's JSON counts, entity and region from one query each."""
+    if set(dimensions) - set(DIMENSIONS):
         raise ValueError(f"dimension must be one of {sorted(DIMENSIONS)}")
-    field = {"region": "entity__region", "category": "category"}.get(dimension, dimension)
-    both, now, before = _split("created_at", period)
-    rows = (
-        _scope(user, entity)
-        .filter(both)
-        .values(field)
-        .annotate(current=Count("pk", filter=now), previous=Count("pk", filter=before))
-    )
-    counts = {str(row[field]): (row["current"], row["previous"]) for row in rows}
-    if dimension == "category":
-        counts = _by_top_category(counts)
-    labels = _labels(dimension, counts.keys())
-    result = [
-        VolumeRow(
-            key=key,
-            label=labels.get(key, key) or str(_("Not set")),
-            current=current,
-            previous=previous,
-            queue_filter=_queue_filter(dimension, key),
+    summaries = _summaries(user, entity)
+    both, now, before = _day_split(period)
+    in_json = [dimension for dimension in dimensions if dimension in _JSON_DIMENSIONS]
+    from_json = _json_sums(summaries.filter(both), in_json, period.first) if in_json else {}
+    volumes = {}
+    for dimension in dimensions:
+        counts = (
+            from_json.get(dimension, {})
+            if dimension in _JSON_DIMENSIONS
+            else _entity_counts(
+                summaries.filter(both), now, before, by_region=dimension == "region"
+            )
         )
-        for key, (current, previous) in counts.items()
-    ]
-    result.sort(key=lambda row: (-row.current, -row.previous, row.label))
-    return result
+        labels = _labels(dimension, counts.keys())
+        rows = [
+            VolumeRow(
+                key=key,
+                label=labels.get(key, key) or str(_("Not set")),
+                current=current,
+                previous=previous,
+                queue_filter=_queue_filter(dimension, key),
+            )
+            for key, (current, previous) in counts.items()
+            if current or previous
+        ]
+        rows.sort(key=lambda row: (-row.current, -row.previous, row.label))
+        volumes[dimension] = rows
+    return volumes
 
 
-def _by_top_category(counts: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
-    """Counts per category folded into their top-level category."""
-    paths = dict(Category.objects.values_list("pk", "path"))
-    tops = {path: pk for pk, path in paths.items() if len(path) == Category.steplen}
-    folded: dict[str, tuple[int, int]] = {}
-    for key, (current, previous) in counts.items():
-        path = paths.get(int(key), "") if key.isdigit() else ""
-        top = str(tops.get(path[: Category.steplen], key))
-        was = folded.get(top, (0, 0))
-        folded[top] = (was[0] + current, was[1] + previous)
-    return folded
+_JSON_DIMENSIONS = ("kind", "channel", "category")
+
+
+def _entity_counts(
+    summaries: QuerySet[DailySummary], now: Q, before: Q, *, by_region: bool
+) -> dict[str, tuple[int, int]]:
+    rows = summaries.values("entity_id", "entity__region").annotate(
+        current=Sum("submitted", filter=now, default=0),
+        previous=Sum("submitted", filter=before, default=0),
+    )
+    counts: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        key = row["entity__region"] if by_region else str(row["entity_id"])
+        was = counts.get(key, (0, 0))
+        counts[key] = (was[0] + row["current"], was[1] + row["previous"])
+    return counts
+
+
+def _json_sums(
+    summaries: QuerySet[DailySummary], dimensions: list[str], first: dt.date
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """Sum the `submitted_by[dimension]` counts of the rows for each dimension, split at
+    `first` (current, previous), in one pass in the database: `jsonb_each_text` on
+    PostgreSQL, `json_each` on SQLite. Decoding every row's JSON in Python cost ~1.5 s
+    for a year of a ministry; one query per dimension ~0.2 s each."""
+    inner, params = summaries.values("day", "submitted_by").query.sql_with_params()
+    day = connection.ops.adapt_datefield_value(first)
+    names = ", ".join(["(%s)"] * len(dimensions))
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT d.name, kv.key, SUM(kv.value::int) FILTER (WHERE s.day >= %s), "  # noqa: S608
+            "SUM(kv.value::int) FILTER (WHERE s.day < %s) "
+            f"FROM ({inner}) s CROSS JOIN (VALUES {names}) AS d(name) "
+            "CROSS JOIN LATERAL jsonb_each_text(s.submitted_by -> d.name) kv "
+            "GROUP BY d.name, kv.key"
+        )
+        arguments = [day, day, *params, *dimensions]
+    else:
+        sql = (
+            "SELECT d.column1, kv.key, SUM(CASE WHEN s.day >= %s THEN kv.value ELSE 0 END), "  # noqa: S608
+            "SUM(CASE WHEN s.day < %s THEN kv.value ELSE 0 END) "
+            f"FROM ({inner}) s, (VALUES {names}) AS d, "
+            "json_each(s.submitted_by, '$.' || d.column1) kv "
+            "GROUP BY d.column1, kv.key"
+        )
+        arguments = [day, day, *params, *dimensions]
+    sums: dict[str, dict[str, tuple[int, int]]] = {dimension: {} for dimension in dimensions}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arguments)  # the inner query is Django's own, values as parameters
+        for name, key, current, previous in cursor.fetchall():
+            sums[name][str(key)] = (int(current or 0), int(previous or 0))
+    return sums
 
 
 def _labels(dimension: str, keys: Any) -> dict[str, str]:
@@ -259,11 +362,16 @@ def insights_trend(
     *, user: User | None, period: ReportPeriod, entity: Entity | None = None
 ) -> list[TrendPoint]:
     """Submitted and answered requests in each bucket of the period (days, months or Hijri
-    months): two queries counting per local day, summed into the buckets here."""
-    requests = _scope(user, entity)
-    in_period = {"__gte": period.start, "__lt": period.end}
-    submitted = _per_day(requests, "created_at", in_period)
-    answered = _per_day(requests, "answered_at", in_period)
+    months): one query over the summary's days, summed into the buckets here."""
+    per_day = {
+        row["day"]: row
+        for row in _summaries(user, entity)
+        .filter(day__gte=period.first, day__lte=period.last)
+        .values("day")
+        .annotate(n_submitted=Sum("submitted"), n_answered=Sum("answered"))
+    }
+    submitted = {day: row["n_submitted"] for day, row in per_day.items()}
+    answered = {day: row["n_answered"] for day, row in per_day.items()}
     points = []
     for bucket in period.buckets():
         days = [bucket.first + dt.timedelta(days=n) for n in range(bucket.days)]
@@ -275,22 +383,6 @@ def insights_trend(
             )
         )
     return points
-
-
-def _per_day(requests: QuerySet[Request], field: str, bounds: dict[str, Any]) -> dict[dt.date, int]:
-    rows = (
-        requests.filter(**{f"{field}{suffix}": value for suffix, value in bounds.items()})
-        .annotate(day=TruncDay(field, tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(n=Count("pk"))
-    )
-    return {_as_date(row["day"]): row["n"] for row in rows}
-
-
-def _as_date(value: dt.date | dt.datetime) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
 
 
 # --- backlog ageing ----------------------------------------------------------------------

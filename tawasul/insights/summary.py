@@ -1,10 +1,134 @@
-"""Writing the dashboards' daily summary (being written: a no-op for now)."""
+"""Writing the dashboards' daily summary (`DailySummary`: one row a local day and entity).
+
+`insights_summarise(first=…, last=…)` rewrites the rows of those days from the request
+table in one transaction: two aggregate queries (submissions by day, entity, kind,
+channel and category; answers by day and entity with their SLA outcomes), the old rows
+deleted, the new ones inserted. A request counts on the day it was submitted and, once
+answered, on the day of its answer, under the entity and category it has *now*.
+
+Keeping it current (`tawasul.insights.tasks`): every five minutes for today and
+yesterday, every night for the last 35 days — a request forwarded to another entity,
+recategorised or answered late moves between rows then. `tawasul insights_summarise
+--all` rebuilds everything (after an import, or to pick up older changes).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from tawasul.cases.models import Category, Request, SlaState
+from tawasul.insights.models import DailySummary
+
+ONE_DAY = dt.timedelta(days=1)
+RECENT_DAYS = 35  # the nightly run's window
 
 
 def insights_summarise(*, first: dt.date, last: dt.date) -> int:
     """(Re)write the summary rows of the local days `first` to `last`; the rows written."""
-    return 0
+    if last < first:
+        return 0
+    rows: dict[tuple[dt.date, int], DailySummary] = {}
+    now = timezone.now()
+
+    def row(day: dt.date, entity_id: int) -> DailySummary:
+        key = (day, entity_id)
+        if key not in rows:
+            rows[key] = DailySummary(
+                day=day,
+                entity_id=entity_id,
+                submitted_by={"kind": {}, "channel": {}, "category": {}},
+                summarised_at=now,
+            )
+        return rows[key]
+
+    tops = _top_categories()
+    start, end = _midnight(first), _midnight(last + ONE_DAY)
+    zone = timezone.get_current_timezone()
+    submitted = (
+        Request.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day", "entity_id", "kind", "channel", "category_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for group in submitted.iterator(chunk_size=5000):
+        summary = row(group["day"], group["entity_id"])
+        summary.submitted += group["n"]
+        by = summary.submitted_by
+        _add(by["kind"], group["kind"], group["n"])
+        _add(by["channel"], group["channel"], group["n"])
+        _add(by["category"], str(tops.get(group["category_id"], group["category_id"])), group["n"])
+    answered = (
+        Request.objects.filter(answered_at__gte=start, answered_at__lt=end)
+        .annotate(day=TruncDate("answered_at", tzinfo=zone))
+        .values("day", "entity_id")
+        .annotate(
+            n=Count("pk"),
+            met=Count("pk", filter=Q(sla_resolution_state=SlaState.MET)),
+            breached=Count("pk", filter=Q(sla_resolution_state=SlaState.BREACHED)),
+            fr_met=Count("pk", filter=Q(sla_first_response_state=SlaState.MET)),
+            fr_breached=Count("pk", filter=Q(sla_first_response_state=SlaState.BREACHED)),
+        )
+        .order_by()
+    )
+    for group in answered.iterator(chunk_size=5000):
+        summary = row(group["day"], group["entity_id"])
+        summary.answered = group["n"]
+        summary.resolution_met = group["met"]
+        summary.resolution_breached = group["breached"]
+        summary.first_response_met = group["fr_met"]
+        summary.first_response_breached = group["fr_breached"]
+    with transaction.atomic():
+        DailySummary.objects.filter(day__gte=first, day__lte=last).delete()
+        DailySummary.objects.bulk_create(rows.values(), batch_size=2000)
+    return len(rows)
+
+
+def insights_summarise_recent(*, days: int = 2, now: dt.datetime | None = None) -> int:
+    """Rewrite the last `days` local days, today included."""
+    today = timezone.localdate(now or timezone.now())
+    return insights_summarise(first=today - (days - 1) * ONE_DAY, last=today)
+
+
+def insights_summarise_all(*, step_days: int = 31) -> int:
+    """Rewrite every day from the first request to today, a month at a time."""
+    oldest = Request.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    if oldest is None:
+        DailySummary.objects.all().delete()
+        return 0
+    day, today, written = timezone.localdate(oldest), timezone.localdate(), 0
+    DailySummary.objects.filter(day__lt=day).delete()
+    while day <= today:
+        last = min(day + (step_days - 1) * ONE_DAY, today)
+        written += insights_summarise(first=day, last=last)
+        day = last + ONE_DAY
+    return written
+
+
+def _add(counts: dict[str, int], key: Any, n: int) -> None:
+    counts[str(key)] = counts.get(str(key), 0) + n
+
+
+def _top_categories() -> dict[int, int]:
+    """Each category's top-level category."""
+    paths = dict(Category.objects.values_list("pk", "path"))
+    top_of_path = {path: pk for pk, path in paths.items() if len(path) == Category.steplen}
+    return {pk: top_of_path.get(path[: Category.steplen], pk) for pk, path in paths.items()}
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+__all__ = [
+    "RECENT_DAYS",
+    "insights_summarise",
+    "insights_summarise_all",
+    "insights_summarise_recent",
+]
