@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install messages messages-extract demo bench clean
+.PHONY: run test lint format install messages messages-extract demo bench clean report-sample
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,3 +63,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# A sample of the minister's report (PDF and XLSX) from the demo data, into var/reports/.
+report-sample: messages
+	$(BIN)/tawasul migrate --noinput -v0
+	$(BIN)/tawasul demo --if-empty
+	$(BIN)/tawasul report_sample

@@ -47,6 +47,7 @@ STAFF_NOTIFICATIONS = (
     "sla_escalated",
     "survey_low_rating",
     "objection_overdue",  # an objection past its review due date, to the reviewing centre
+    "report_ready",  # a periodic report to its subscribers (a link, never the figures)
 )
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
@@ -90,6 +91,8 @@ def notification_context(message: OutboxMessage) -> dict[str, Any]:
         else "",
         # "survey_invitation": the signed link to rate the answer.
         "survey_url": str(message.context.get("survey_url") or ""),
+        # "report_ready": the report's page in the console.
+        "report_url": str(message.context.get("report_url") or ""),
     }
 
 
