@@ -20,8 +20,10 @@ from tawasul.insights.periods import Grain, period_containing, period_parse
 from tawasul.insights.selectors import (
     insights_backlog_ageing,
     insights_headline,
+    insights_league,
     insights_trend,
     insights_volume,
+    wilson_interval,
 )
 from tawasul.insights.summary import insights_summarise, insights_summarise_all
 
@@ -351,3 +353,82 @@ def test_hijri_months_have_their_own_dashboard(client, staff, week) -> None:  # 
     response = page(client, staff.central_supervisor, grain="hijri_month", on="2026-11-26")
     assert response.status_code == 200
     assert "1448" in response.content.decode()
+
+
+# --- the league table ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("successes", "trials", "expected"),
+    [
+        (3, 3, (43.9, 100.0)),  # Wilson 95 %: 0.4385–1
+        (950, 1000, (93.5, 96.2)),  # 0.9346–0.9619
+        (0, 10, (0.0, 27.8)),  # 0–0.2775
+        (5, 10, (23.7, 76.3)),  # 0.2366–0.7634
+    ],
+)
+def test_wilson_interval_against_published_values(successes, trials, expected) -> None:  # type: ignore[no-untyped-def]
+    assert wilson_interval(successes, trials) == expected
+    assert wilson_interval(0, 0) is None
+
+
+def test_a_small_perfect_entity_does_not_outrank_a_large_good_one(ministry) -> None:  # type: ignore[no-untyped-def]
+    day = NOW.date()
+    DailySummary.objects.create(
+        day=day,
+        entity=ministry.riyadh,
+        answered=1000,
+        resolution_met=950,
+        resolution_breached=50,
+        summarised_at=NOW,
+    )
+    DailySummary.objects.create(
+        day=day,
+        entity=ministry.makkah,
+        answered=25,
+        resolution_met=25,
+        resolution_breached=0,
+        summarised_at=NOW,
+    )
+    DailySummary.objects.create(
+        day=day,
+        entity=ministry.university,
+        answered=3,
+        resolution_met=3,
+        resolution_breached=0,
+        summarised_at=NOW,
+    )
+    league = insights_league(user=None, period=THIS_WEEK)
+
+    # Makkah 25/25 (lower bound 86.7 %) ranks below Riyadh 950/1000 (93.5 %); the
+    # university's 3/3 is too few to rank at all
+    assert [(row.name, row.rank) for row in league] == [
+        (ministry.riyadh.name, 1),
+        (ministry.makkah.name, 2),
+        (ministry.university.name, None),
+    ]
+    assert league[0].compliance == 95.0
+    assert (league[1].low, league[1].high) == (86.7, 100.0)
+
+
+def test_the_league_is_scoped_and_on_the_page(client, staff, week) -> None:  # type: ignore[no-untyped-def]
+    assert insights_league(user=staff.makkah_agent, period=THIS_WEEK) == []  # no answer
+    everyone = insights_league(user=staff.central_supervisor, period=THIS_WEEK)
+    assert [(row.name, row.answered, row.rank) for row in everyone] == [
+        (week[0].entity.name, 2, None)  # 1 of 2 within target: too few to rank
+    ]
+    body = page(client, staff.central_supervisor, grain="week", on="2026-11-26").content.decode()
+    assert 'id="league"' in body
+    csv_lines = (
+        page(
+            client,
+            staff.central_supervisor,
+            grain="week",
+            on="2026-11-26",
+            format="csv",
+            table="league",
+        )
+        .content.decode("utf-8-sig")
+        .splitlines()
+    )
+    assert len(csv_lines) == 2  # the header and Riyadh (Makkah answered nothing this week)

@@ -23,11 +23,13 @@ from tawasul.core.errors import InvalidInput
 from tawasul.insights.periods import GRAIN_LABELS, Grain, ReportPeriod, period_parse
 from tawasul.insights.selectors import (
     DIMENSIONS,
+    LEAGUE_MINIMUM,
     Headline,
     TrendPoint,
     VolumeRow,
     insights_backlog_ageing,
     insights_headline,
+    insights_league,
     insights_trend,
     insights_volume,
     insights_volumes,
@@ -161,6 +163,11 @@ def insights(request: HttpRequest) -> HttpResponse:
             )
             for bucket in insights_backlog_ageing(user=request.user, now=now)
         ],
+        "league": [
+            (row, _queue_url(Queue.SUBTREE, entity=row.entity_id, **_period_params(period)))
+            for row in insights_league(user=request.user, period=period)
+        ],
+        "league_minimum": LEAGUE_MINIMUM,
         "period_queue": _queue_url(Queue.SUBTREE, **_period_params(period)),
         "backlog_queue": _queue_url(Queue.SUBTREE, status="open"),
     }
@@ -180,6 +187,31 @@ def _csv(request: HttpRequest, period: ReportPeriod, table: str) -> HttpResponse
         for point in insights_trend(user=request.user, period=period):
             writer.writerow(
                 [point.bucket.first, point.bucket.last, point.submitted, point.answered]
+            )
+        return response
+    if table == "league":
+        writer.writerow(
+            [
+                _("Rank"),
+                _("Entity"),
+                _("Answered"),
+                _("Settled"),
+                "%",
+                _("Interval low"),
+                _("Interval high"),
+            ]
+        )
+        for place in insights_league(user=request.user, period=period):
+            writer.writerow(
+                [
+                    place.rank or "",
+                    place.name,
+                    place.answered,
+                    place.settled,
+                    place.compliance,
+                    place.low,
+                    place.high,
+                ]
             )
         return response
     if table == "ageing":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -433,3 +433,80 @@ def insights_backlog_ageing(
 
 def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+# --- league table ------------------------------------------------------------------------
+
+LEAGUE_MINIMUM = 20  # answers settled in the period before an entity is ranked
+Z_95 = 1.959964
+
+
+@dataclass(frozen=True)
+class LeagueRow:
+    entity_id: int
+    name: str
+    answered: int
+    settled: int  # answers whose resolution clock met or breached its target
+    compliance: float | None  # % met of the settled
+    low: float | None  # the 95 % Wilson interval of that share, in %
+    high: float | None
+    rank: int | None  # None: too few settled answers to rank
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion, in % (None for no trials): unlike the
+    plain ± interval it stays within 0–100 and is honest for small counts."""
+    if trials <= 0:
+        return None
+    share = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (share + z * z / (2 * trials)) / denominator
+    margin = z * ((share * (1 - share) / trials + z * z / (4 * trials * trials)) ** 0.5)
+    margin /= denominator
+    return round(100 * max(centre - margin, 0.0), 1), round(100 * min(centre + margin, 1.0), 1)
+
+
+def insights_league(
+    *, user: User | None, period: ReportPeriod, entity: Entity | None = None
+) -> list[LeagueRow]:
+    """Entities ranked by how surely they answer within the resolution target: by the lower
+    bound of the 95 % Wilson interval of their compliance, so a small entity with 3 of 3 on
+    time does not outrank a large one with 950 of 1,000; entities with fewer than
+    `LEAGUE_MINIMUM` settled answers are listed after, unranked (one query)."""
+    rows = (
+        _summaries(user, entity)
+        .filter(day__gte=period.first, day__lte=period.last)
+        .values("entity_id")
+        .annotate(
+            n_answered=Sum("answered"),
+            met=Sum("resolution_met"),
+            breached=Sum("resolution_breached"),
+        )
+    )
+    names = {e.pk: e.name for e in Entity.objects.filter(pk__in=[row["entity_id"] for row in rows])}
+    league = []
+    for row in rows:
+        settled = row["met"] + row["breached"]
+        if not row["n_answered"] and not settled:
+            continue  # submissions only: nothing to rank
+        interval = wilson_interval(row["met"], settled)
+        league.append(
+            LeagueRow(
+                entity_id=row["entity_id"],
+                name=names.get(row["entity_id"], str(row["entity_id"])),
+                answered=row["n_answered"],
+                settled=settled,
+                compliance=_percent(row["met"], settled),
+                low=interval[0] if interval else None,
+                high=interval[1] if interval else None,
+                rank=None,
+            )
+        )
+    ranked = sorted(
+        (row for row in league if row.settled >= LEAGUE_MINIMUM),
+        key=lambda row: (-(row.low or 0.0), -row.settled, row.name),
+    )
+    unranked = sorted(
+        (row for row in league if row.settled < LEAGUE_MINIMUM), key=lambda row: row.name
+    )
+    return [replace(row, rank=index + 1) for index, row in enumerate(ranked)] + unranked
