@@ -15,7 +15,7 @@ from tawasul.cases.models import Request, SlaState
 from tawasul.cases.services import request_answer, request_claim, request_start, request_submit
 from tawasul.core.errors import InvalidInput
 from tawasul.feedback.models import SatisfactionResponse
-from tawasul.insights.models import DailySummary
+from tawasul.insights.models import DailySummary, MonthlySummary
 from tawasul.insights.periods import Grain, period_containing, period_parse
 from tawasul.insights.selectors import (
     insights_backlog_ageing,
@@ -432,3 +432,23 @@ def test_the_league_is_scoped_and_on_the_page(client, staff, week) -> None:  # t
         .splitlines()
     )
     assert len(csv_lines) == 2  # the header and Riyadh (Makkah answered nothing this week)
+
+
+def test_months_add_up_the_days_and_serve_quarters_and_years(ministry, week) -> None:  # type: ignore[no-untyped-def]
+    november = MonthlySummary.objects.get(day=dt.date(2026, 11, 1), entity=ministry.riyadh)
+    days = DailySummary.objects.filter(entity=ministry.riyadh, day__month=11)
+    assert november.submitted == sum(d.submitted for d in days) == 6
+    assert november.answered == 3
+    assert november.submitted_by["kind"] == {"complaint": 5, "inquiry": 1}
+
+    year = period_containing(Grain.YEAR, NOW.date())
+    headline = insights_headline(user=None, period=year)
+    assert (headline.submitted.current, headline.answered.current) == (7, 3)
+    trend = insights_trend(user=None, period=year)
+    assert [p.submitted for p in trend][10] == 7  # November, from the monthly rows
+
+    # Rewriting a day rewrites its month
+    Request.objects.filter(pk=week[1].pk).update(kind="inquiry")
+    insights_summarise(first=week[1].created_at.date(), last=week[1].created_at.date())
+    november = MonthlySummary.objects.get(day=dt.date(2026, 11, 1), entity=ministry.riyadh)
+    assert november.submitted_by["kind"] == {"complaint": 4, "inquiry": 2}

@@ -16,7 +16,10 @@ from tawasul.directory.models import Entity
 from tawasul.insights.report_models import *  # noqa: F403 (the reports' models live there)
 
 
-class DailySummary(models.Model):
+class SummaryFields(models.Model):
+    """The measures of a summary row, for a day (`DailySummary`) or a month (`MonthlySummary`,
+    `day` being the month's first day)."""
+
     day = models.DateField(_("day"))
     entity = models.ForeignKey(
         Entity, on_delete=models.CASCADE, related_name="+", verbose_name=_("entity")
@@ -32,11 +35,27 @@ class DailySummary(models.Model):
     summarised_at = models.DateTimeField(_("summarised at"))
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} · {self.entity_id}"
+
+
+class MonthlySummary(SummaryFields):
+    """The daily rows of a month added up: what a quarter's or a year's dashboard reads."""
+
+    class Meta:
+        verbose_name = _("monthly summary")
+        verbose_name_plural = _("monthly summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "entity"], name="summary_month_entity"),
+        ]
+
+
+class DailySummary(SummaryFields):
+    class Meta:
         verbose_name = _("daily summary")
         verbose_name_plural = _("daily summaries")
         constraints = [
             models.UniqueConstraint(fields=["day", "entity"], name="summary_day_entity"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.day} · {self.entity_id}"

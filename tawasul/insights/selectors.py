@@ -28,8 +28,8 @@ from tawasul.directory import access
 from tawasul.directory.access import Permission
 from tawasul.directory.models import Entity
 from tawasul.feedback.models import Objection, SatisfactionResponse
-from tawasul.insights.models import DailySummary
-from tawasul.insights.periods import ReportPeriod
+from tawasul.insights.models import DailySummary, MonthlySummary
+from tawasul.insights.periods import Grain, ReportPeriod
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -75,9 +75,13 @@ def _scope(user: User | None, entity: Entity | None = None) -> QuerySet[Request]
     return requests.order_by()
 
 
-def _summaries(user: User | None, entity: Entity | None = None) -> QuerySet[DailySummary]:
-    """The summary rows of the entities the user may view (narrowed to `entity`)."""
-    rows = DailySummary.objects.order_by()
+def _summaries(
+    user: User | None, entity: Entity | None = None, *, period: ReportPeriod | None = None
+) -> QuerySet[Any]:
+    """The summary rows of the entities the user may view (narrowed to `entity`): monthly
+    rows when `period` (and so the one before it) is made of whole Gregorian months."""
+    monthly = period is not None and period.grain in _WHOLE_MONTHS
+    rows = (MonthlySummary if monthly else DailySummary).objects.order_by()
     if user is not None:
         scope = access.staff_scope(user).prefixes(Permission.VIEW)
         if "" not in scope:
@@ -85,6 +89,9 @@ def _summaries(user: User | None, entity: Entity | None = None) -> QuerySet[Dail
     if entity is not None:
         rows = rows.filter(entity__path__startswith=entity.path)
     return rows
+
+
+_WHOLE_MONTHS = (Grain.MONTH, Grain.QUARTER, Grain.YEAR)
 
 
 def _day_split(period: ReportPeriod) -> tuple[Q, Q, Q]:
@@ -119,7 +126,7 @@ def insights_headline(
         return Sum(field, filter=when, default=0)
 
     sums = (
-        _summaries(user, entity)
+        _summaries(user, entity, period=period)
         .filter(both)
         .aggregate(
             n_submitted=total("submitted", now),
@@ -244,7 +251,7 @@ def insights_volumes(
     one pass over the summary's JSON counts, entity and region from one query each."""
     if set(dimensions) - set(DIMENSIONS):
         raise ValueError(f"dimension must be one of {sorted(DIMENSIONS)}")
-    summaries = _summaries(user, entity)
+    summaries = _summaries(user, entity, period=period)
     both, now, before = _day_split(period)
     in_json = [dimension for dimension in dimensions if dimension in _JSON_DIMENSIONS]
     from_json = _json_sums(summaries.filter(both), in_json, period.first) if in_json else {}
@@ -365,7 +372,7 @@ def insights_trend(
     months): one query over the summary's days, summed into the buckets here."""
     per_day = {
         row["day"]: row
-        for row in _summaries(user, entity)
+        for row in _summaries(user, entity, period=period if period.grain != Grain.MONTH else None)
         .filter(day__gte=period.first, day__lte=period.last)
         .values("day")
         .annotate(n_submitted=Sum("submitted"), n_answered=Sum("answered"))
@@ -474,7 +481,7 @@ def insights_league(
     time does not outrank a large one with 950 of 1,000; entities with fewer than
     `LEAGUE_MINIMUM` settled answers are listed after, unranked (one query)."""
     rows = (
-        _summaries(user, entity)
+        _summaries(user, entity, period=period)
         .filter(day__gte=period.first, day__lte=period.last)
         .values("entity_id")
         .annotate(

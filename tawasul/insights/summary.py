@@ -1,4 +1,5 @@
-"""Writing the dashboards' daily summary (`DailySummary`: one row a local day and entity).
+"""Writing the dashboards' summary: `DailySummary`, one row a local day and entity, and
+`MonthlySummary`, the same added up by month (what quarters and years read).
 
 `insights_summarise(first=…, last=…)` rewrites the rows of those days from the request
 table in one transaction: two aggregate queries (submissions by day, entity, kind,
@@ -23,7 +24,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from tawasul.cases.models import Category, Request, SlaState
-from tawasul.insights.models import DailySummary
+from tawasul.insights.models import DailySummary, MonthlySummary
 
 ONE_DAY = dt.timedelta(days=1)
 RECENT_DAYS = 35  # the nightly run's window
@@ -87,7 +88,44 @@ def insights_summarise(*, first: dt.date, last: dt.date) -> int:
     with transaction.atomic():
         DailySummary.objects.filter(day__gte=first, day__lte=last).delete()
         DailySummary.objects.bulk_create(rows.values(), batch_size=2000)
+        _months_rewrite(first, last, now=now)
     return len(rows)
+
+
+_MEASURES = (
+    "submitted",
+    "answered",
+    "resolution_met",
+    "resolution_breached",
+    "first_response_met",
+    "first_response_breached",
+)
+
+
+def _months_rewrite(first: dt.date, last: dt.date, *, now: dt.datetime) -> None:
+    """Add up the daily rows of every month touching `first`…`last` into its monthly rows."""
+    month_first = first.replace(day=1)
+    month_end = (last.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    months: dict[tuple[dt.date, int], MonthlySummary] = {}
+    daily = DailySummary.objects.filter(day__gte=month_first, day__lt=month_end).order_by()
+    for day in daily.iterator(chunk_size=5000):
+        key = (day.day.replace(day=1), day.entity_id)
+        month = months.get(key)
+        if month is None:
+            month = months[key] = MonthlySummary(
+                day=key[0],
+                entity_id=key[1],
+                submitted_by={"kind": {}, "channel": {}, "category": {}},
+                summarised_at=now,
+            )
+        for measure in _MEASURES:
+            setattr(month, measure, getattr(month, measure) + getattr(day, measure))
+        for dimension, counts in day.submitted_by.items():
+            into = month.submitted_by.setdefault(dimension, {})
+            for key_, n in counts.items():
+                into[key_] = into.get(key_, 0) + n
+    MonthlySummary.objects.filter(day__gte=month_first, day__lt=month_end).delete()
+    MonthlySummary.objects.bulk_create(months.values(), batch_size=2000)
 
 
 def insights_summarise_recent(*, days: int = 2, now: dt.datetime | None = None) -> int:
@@ -101,9 +139,11 @@ def insights_summarise_all(*, step_days: int = 31) -> int:
     oldest = Request.objects.order_by("created_at").values_list("created_at", flat=True).first()
     if oldest is None:
         DailySummary.objects.all().delete()
+        MonthlySummary.objects.all().delete()
         return 0
     day, today, written = timezone.localdate(oldest), timezone.localdate(), 0
     DailySummary.objects.filter(day__lt=day).delete()
+    MonthlySummary.objects.filter(day__lt=day.replace(day=1)).delete()
     while day <= today:
         last = min(day + (step_days - 1) * ONE_DAY, today)
         written += insights_summarise(first=day, last=last)
