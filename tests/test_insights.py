@@ -452,3 +452,28 @@ def test_months_add_up_the_days_and_serve_quarters_and_years(ministry, week) -> 
     insights_summarise(first=week[1].created_at.date(), last=week[1].created_at.date())
     november = MonthlySummary.objects.get(day=dt.date(2026, 11, 1), entity=ministry.riyadh)
     assert november.submitted_by["kind"] == {"complaint": 4, "inquiry": 2}
+
+
+def test_every_table_downloads_in_one_workbook(client, staff, week) -> None:  # type: ignore[no-untyped-def]
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    response = page(client, staff.central_supervisor, grain="week", on="2026-11-26", format="xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(BytesIO(response.content))
+    assert book.sheetnames == [
+        "trend",
+        "volume-kind",
+        "volume-channel",
+        "volume-category",
+        "volume-entity",
+        "volume-region",
+        "league",
+        "ageing",
+    ]
+    kinds = [[cell.value for cell in row] for row in book["volume-kind"].iter_rows()]
+    assert kinds[1:] == [["Complaint", 4, 2], ["Inquiry", 1, 0]]
+    trend = [[cell.value for cell in row] for row in book["trend"].iter_rows(min_row=2)]
+    assert [row[2] for row in trend] == [0, 0, 1, 2, 2, 0, 0]

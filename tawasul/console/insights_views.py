@@ -6,6 +6,8 @@ downloadable as CSV. What the user sees is what the access layer lets them view.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 from typing import Any
 from urllib.parse import urlencode
 
@@ -139,6 +141,8 @@ def insights(request: HttpRequest) -> HttpResponse:
     table = request.GET.get("table", "")
     if request.GET.get("format") == "csv":
         return _csv(request, period, table)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(request, period)
     now = timezone.now()
     headline = insights_headline(user=request.user, period=period)
     context = {
@@ -174,59 +178,85 @@ def insights(request: HttpRequest) -> HttpResponse:
     return render(request, "console/insights.html", context)
 
 
+Table = tuple[list[Any], list[list[Any]]]  # a header and its rows
+
+
+def _table(request: HttpRequest, period: ReportPeriod, table: str) -> Table | None:
+    """One table of the page as a header and rows (None: no such table)."""
+    user = request.user
+    if table == "trend":
+        return [_("From"), _("To"), _("Submitted"), _("Answered")], [
+            [p.bucket.first, p.bucket.last, p.submitted, p.answered]
+            for p in insights_trend(user=user, period=period)
+        ]
+    if table == "league":
+        header = [_("Rank"), _("Entity"), _("Answered"), _("Settled"), "%"]
+        return [*header, _("Interval low"), _("Interval high")], [
+            [r.rank or "", r.name, r.answered, r.settled, r.compliance, r.low, r.high]
+            for r in insights_league(user=user, period=period)
+        ]
+    if table == "ageing":
+        return [_("Age"), _("Requests in hand")], [
+            [bucket.label, bucket.count] for bucket in insights_backlog_ageing(user=user)
+        ]
+    dimension = table.removeprefix("volume-") or "kind"
+    if dimension not in DIMENSIONS:
+        return None
+    rows: list[VolumeRow] = insights_volume(user=user, period=period, dimension=dimension)
+    return [str(DIMENSIONS[dimension]), _("This period"), _("Previous period")], [
+        [row.label, row.current, row.previous] for row in rows
+    ]
+
+
 def _csv(request: HttpRequest, period: ReportPeriod, table: str) -> HttpResponse:
     """One table of the page as CSV (UTF-8 with a byte-order mark, for spreadsheet programs)."""
+    found = _table(request, period, table)
+    if found is None:
+        return HttpResponse(_("No such table."), status=404, content_type="text/plain")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="tawasul-{table or "volume-kind"}-{period.first.isoformat()}.csv"'
     )
     response.write("\ufeff")
     writer = csv.writer(response)
-    if table == "trend":
-        writer.writerow([_("From"), _("To"), _("Submitted"), _("Answered")])
-        for point in insights_trend(user=request.user, period=period):
-            writer.writerow(
-                [point.bucket.first, point.bucket.last, point.submitted, point.answered]
-            )
-        return response
-    if table == "league":
-        writer.writerow(
-            [
-                _("Rank"),
-                _("Entity"),
-                _("Answered"),
-                _("Settled"),
-                "%",
-                _("Interval low"),
-                _("Interval high"),
-            ]
-        )
-        for place in insights_league(user=request.user, period=period):
-            writer.writerow(
-                [
-                    place.rank or "",
-                    place.name,
-                    place.answered,
-                    place.settled,
-                    place.compliance,
-                    place.low,
-                    place.high,
-                ]
-            )
-        return response
-    if table == "ageing":
-        writer.writerow([_("Age"), _("Requests in hand")])
-        for bucket in insights_backlog_ageing(user=request.user):
-            writer.writerow([bucket.label, bucket.count])
-        return response
-    dimension = table.removeprefix("volume-") or "kind"
-    if dimension not in DIMENSIONS:
-        return HttpResponse(_("No such table."), status=404, content_type="text/plain")
-    rows: list[VolumeRow] = insights_volume(user=request.user, period=period, dimension=dimension)
-    writer.writerow([str(DIMENSIONS[dimension]), _("This period"), _("Previous period")])
-    for row in rows:
-        writer.writerow([row.label, row.current, row.previous])
+    header, rows = found
+    writer.writerow(header)
+    writer.writerows(rows)
     return response
+
+
+XLSX_TABLES = ["trend", *(f"volume-{dimension}" for dimension in DIMENSIONS), "league", "ageing"]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(request: HttpRequest, period: ReportPeriod) -> HttpResponse:
+    """Every table of the page in one workbook, a sheet each, right to left in Arabic."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for table in XLSX_TABLES:
+        found = _table(request, period, table)
+        if found is None:
+            continue
+        sheet = book.create_sheet(title=table[:31])
+        sheet.sheet_view.rightToLeft = get_language_bidi()
+        header, rows = found
+        sheet.append([str(cell) for cell in header])
+        for row in rows:
+            sheet.append([_cell(cell) for cell in row])
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(out.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = (
+        f'attachment; filename="tawasul-insights-{period.grain.value}-{period.first}.xlsx"'
+    )
+    return response
+
+
+def _cell(value: Any) -> Any:
+    """A value as a spreadsheet cell: numbers and dates as they are, text as text."""
+    return value if value is None or isinstance(value, int | float | dt.date) else str(value)
 
 
 urlpatterns: list[URLPattern] = [path("insights/", insights, name="insights")]
