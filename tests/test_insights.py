@@ -18,6 +18,7 @@ from tawasul.feedback.models import SatisfactionResponse
 from tawasul.insights.models import DailySummary, MonthlySummary
 from tawasul.insights.periods import Grain, period_containing, period_parse
 from tawasul.insights.selectors import (
+    insights_answer_days,
     insights_backlog_ageing,
     insights_headline,
     insights_league,
@@ -25,7 +26,11 @@ from tawasul.insights.selectors import (
     insights_volume,
     wilson_interval,
 )
-from tawasul.insights.summary import insights_summarise, insights_summarise_all
+from tawasul.insights.summary import (
+    answer_days_bucket,
+    insights_summarise,
+    insights_summarise_all,
+)
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -470,6 +475,7 @@ def test_every_table_downloads_in_one_workbook(client, staff, week) -> None:  # 
         "volume-category",
         "volume-entity",
         "volume-region",
+        "answer-days",
         "league",
         "ageing",
     ]
@@ -477,3 +483,39 @@ def test_every_table_downloads_in_one_workbook(client, staff, week) -> None:  # 
     assert kinds[1:] == [["Complaint", 4, 2], ["Inquiry", 1, 0]]
     trend = [[cell.value for cell in row] for row in book["trend"].iter_rows(min_row=2)]
     assert [row[2] for row in trend] == [0, 0, 1, 2, 2, 0, 0]
+
+
+def test_answers_after_a_transfer_and_working_days_to_answer(ministry, staff, week) -> None:  # type: ignore[no-untyped-def]
+    # The two answers of this week: one of a request forwarded once, answered the same
+    # morning it was submitted (Thursday 26 November); the other submitted Wednesday 25 at
+    # 10:00 and answered Thursday 26 at 10:00 — one working day of 08:00–15:00 later
+    Request.objects.filter(pk=week[0].pk).update(transfer_count=1)
+    Request.objects.filter(pk=week[0].pk).update(answered_at=NOW + dt.timedelta(hours=2))
+    insights_summarise(first=THIS_WEEK.previous().first, last=THIS_WEEK.last)
+
+    headline = insights_headline(user=None, period=THIS_WEEK)
+    assert headline.transferred_rate.current == 50.0  # 1 of 2 answers
+    assert headline.transferred_rate.previous == 0.0
+
+    days = {
+        row.key: (row.current, row.previous)
+        for row in insights_answer_days(user=None, period=THIS_WEEK)
+    }
+    # last week's one answer came the moment it was submitted (0 working days)
+    assert days == {"1": (2, 1), "3": (0, 0), "5": (0, 0), "10": (0, 0), "more": (0, 0)}
+
+    # An answer nine working days after submission lands in "6–10"
+    Request.objects.filter(pk=week[1].pk).update(
+        created_at=NOW - dt.timedelta(days=12), answered_at=NOW
+    )  # Saturday 14 Nov 10:00 → Thursday 26 Nov 10:00: 9 working days and 2 hours
+    insights_summarise(first=THIS_WEEK.previous().first, last=THIS_WEEK.last)
+    days = {row.key: row.current for row in insights_answer_days(user=None, period=THIS_WEEK)}
+    assert (days["1"], days["10"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("working_days", "bucket"),
+    [(0, "1"), (1, "1"), (1.01, "3"), (3, "3"), (5, "5"), (9.5, "10"), (10.5, "more")],
+)
+def test_answer_day_buckets(working_days, bucket) -> None:  # type: ignore[no-untyped-def]
+    assert answer_days_bucket(working_days) == bucket

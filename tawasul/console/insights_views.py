@@ -29,6 +29,7 @@ from tawasul.insights.selectors import (
     Headline,
     TrendPoint,
     VolumeRow,
+    insights_answer_days,
     insights_backlog_ageing,
     insights_headline,
     insights_league,
@@ -94,6 +95,12 @@ def _headline_rows(headline: Headline, period_link: str) -> list[dict[str, Any]]
         ("csat", _("Satisfaction (average of 5)"), headline.csat, ""),
         ("resolved_rate", _("Rated as resolved (%)"), headline.resolved_rate, ""),
         ("objection_rate", _("Objections per 100 answers"), headline.objection_rate, ""),
+        (
+            "transferred_rate",
+            _("Answers after a transfer (%)"),
+            headline.transferred_rate,
+            "",
+        ),
     ]
     return [
         {"key": key, "label": label, "change": change, "link": link}
@@ -172,6 +179,7 @@ def insights(request: HttpRequest) -> HttpResponse:
             for row in insights_league(user=request.user, period=period)
         ],
         "league_minimum": LEAGUE_MINIMUM,
+        "answer_days": insights_answer_days(user=request.user, period=period),
         "period_queue": _queue_url(Queue.SUBTREE, **_period_params(period)),
         "backlog_queue": _queue_url(Queue.SUBTREE, status="open"),
     }
@@ -194,6 +202,11 @@ def _table(request: HttpRequest, period: ReportPeriod, table: str) -> Table | No
         return [*header, _("Interval low"), _("Interval high")], [
             [r.rank or "", r.name, r.answered, r.settled, r.compliance, r.low, r.high]
             for r in insights_league(user=user, period=period)
+        ]
+    if table == "answer-days":
+        return [_("Working days to answer"), _("This period"), _("Previous period")], [
+            [row.label, row.current, row.previous]
+            for row in insights_answer_days(user=user, period=period)
         ]
     if table == "ageing":
         return [_("Age"), _("Requests in hand")], [
@@ -225,7 +238,13 @@ def _csv(request: HttpRequest, period: ReportPeriod, table: str) -> HttpResponse
     return response
 
 
-XLSX_TABLES = ["trend", *(f"volume-{dimension}" for dimension in DIMENSIONS), "league", "ageing"]
+XLSX_TABLES = [
+    "trend",
+    *(f"volume-{dimension}" for dimension in DIMENSIONS),
+    "answer-days",
+    "league",
+    "ageing",
+]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

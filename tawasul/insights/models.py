@@ -32,6 +32,10 @@ class SummaryFields(models.Model):
     resolution_breached = models.PositiveIntegerField(_("answered late"), default=0)
     first_response_met = models.PositiveIntegerField(_("first response within target"), default=0)
     first_response_breached = models.PositiveIntegerField(_("first response late"), default=0)
+    # answers to requests that had been forwarded or returned at least once
+    answered_transferred = models.PositiveIntegerField(_("answered after a transfer"), default=0)
+    # answers by working days taken: {"1": n, "3": n, "5": n, "10": n, "more": n}
+    answer_days = models.JSONField(_("answers by working days taken"), default=dict)
     summarised_at = models.DateTimeField(_("summarised at"))
 
     class Meta:

@@ -63,6 +63,8 @@ class Headline:
     resolved_rate: Change  # % of those ratings saying the matter was resolved
     objection_rate: Change  # objections filed per 100 answers given in the period
     backlog: int  # in hand now (not yet answered)
+    # % of the answers given in the period to requests forwarded or returned at least once
+    transferred_rate: Change = Change(None, None)
 
 
 def _scope(user: User | None, entity: Entity | None = None) -> QuerySet[Request]:
@@ -141,6 +143,8 @@ def insights_headline(
             fr_breached=total("first_response_breached", now),
             fr_met_before=total("first_response_met", before),
             fr_breached_before=total("first_response_breached", before),
+            transferred=total("answered_transferred", now),
+            transferred_before=total("answered_transferred", before),
         )
     )
     submitted = {"current": sums["n_submitted"], "previous": sums["submitted_before"]}
@@ -190,6 +194,10 @@ def insights_headline(
             rate(objections["previous"], answered["previous"]),
         ),
         backlog=backlog,
+        transferred_rate=Change(
+            _percent(sums["transferred"], sums["n_answered"]),
+            _percent(sums["transferred_before"], sums["answered_before"]),
+        ),
     )
 
 
@@ -440,6 +448,66 @@ def insights_backlog_ageing(
 
 def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+# --- time to answer --------------------------------------------------------------------
+
+ANSWER_DAY_LABELS: dict[str, Any] = {
+    "1": _("Within 1 working day"),
+    "3": _("2–3 working days"),
+    "5": _("4–5 working days"),
+    "10": _("6–10 working days"),
+    "more": _("More than 10 working days"),
+}
+
+
+@dataclass(frozen=True)
+class AnswerDays:
+    key: str
+    label: str
+    current: int
+    previous: int
+
+
+def insights_answer_days(
+    *, user: User | None, period: ReportPeriod, entity: Entity | None = None
+) -> list[AnswerDays]:
+    """How many working days the period's answers took, from submission to answer, in the
+    owning centre's calendar (buckets of `tawasul.insights.summary.ANSWER_DAYS`), with the
+    previous period's (one query)."""
+    both, _now, _before = _day_split(period)
+    inner, params = (
+        _summaries(user, entity, period=period)
+        .filter(both)
+        .values("day", "answer_days")
+        .query.sql_with_params()
+    )
+    day = connection.ops.adapt_datefield_value(period.first)
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT kv.key, SUM(kv.value::int) FILTER (WHERE s.day >= %s), "  # noqa: S608
+            "SUM(kv.value::int) FILTER (WHERE s.day < %s) "
+            f"FROM ({inner}) s CROSS JOIN LATERAL jsonb_each_text(s.answer_days) kv "
+            "GROUP BY kv.key"
+        )
+    else:
+        sql = (
+            "SELECT kv.key, SUM(CASE WHEN s.day >= %s THEN kv.value ELSE 0 END), "  # noqa: S608
+            "SUM(CASE WHEN s.day < %s THEN kv.value ELSE 0 END) "
+            f"FROM ({inner}) s, json_each(s.answer_days) kv GROUP BY kv.key"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day, day, *params])  # Django's own inner query, values bound
+        sums = {str(key): (int(now or 0), int(was or 0)) for key, now, was in cursor.fetchall()}
+    return [
+        AnswerDays(
+            key=key,
+            label=str(label),
+            current=sums.get(key, (0, 0))[0],
+            previous=sums.get(key, (0, 0))[1],
+        )
+        for key, label in ANSWER_DAY_LABELS.items()
+    ]
 
 
 # --- league table ------------------------------------------------------------------------
