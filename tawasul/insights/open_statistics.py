@@ -21,9 +21,8 @@ from reference data: kinds and channels (the code's choices), category names, re
 names (`REGIONS`); no field of a request, a beneficiary or a staff member is read here.
 The objection rate and the backlog in hand stay on the staff dashboard.
 
-The figures come from the insights selectors with `user=None` (every request); only the
-number of ratings behind the satisfaction figures, which the headline does not carry, is
-counted here (`_ratings_counted`: the selector's own definition, one aggregate query).
+The figures come from the insights selectors with `user=None` (every request), the
+number of ratings behind the satisfaction figures included (`Headline.ratings`).
 
 Rules of disclosure control
 ---------------------------
@@ -64,7 +63,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language, override
@@ -73,14 +71,14 @@ from django.utils.translation import gettext_lazy as _
 from tawasul.api.open311.places import REGIONS
 from tawasul.cases.models import Category, Channel, Kind
 from tawasul.core.errors import InvalidInput
-from tawasul.feedback.models import SatisfactionResponse
 from tawasul.insights.periods import Grain, ReportPeriod, period_containing, period_parse
 from tawasul.insights.selectors import (
     Change,
     Headline,
+    VolumeRow,
     insights_headline,
     insights_trend,
-    insights_volume,
+    insights_volumes,
 )
 
 SMALL_CELL = 5  # a count from 1 to SMALL_CELL - 1 is hidden
@@ -278,14 +276,16 @@ def statistics_period(*, grain: str, on: str, today: dt.date | None = None) -> R
 def open_statistics(*, period: ReportPeriod, today: dt.date | None = None) -> OpenStatistics:
     """Every published figure of the period, small cells hidden (about a dozen queries)."""
     headline = insights_headline(user=None, period=period)
-    figures = _headline_figures(headline, ratings=_ratings_counted(period))
+    ratings = (int(headline.ratings.current or 0), int(headline.ratings.previous or 0))
+    figures = _headline_figures(headline, ratings=ratings)
     total = figures[0]
+    volumes = insights_volumes(user=None, period=period, dimensions=list(TABLES))
     return OpenStatistics(
         period=period,
         previous=period.previous(),
         provisional=period.last >= (today or timezone.localdate()),
         headline=figures,
-        tables=[_volume_table(period, key, label, total) for key, label in TABLES.items()],
+        tables=[_volume_table(volumes[key], key, label, total) for key, label in TABLES.items()],
         trend=_trend(period),
     )
 
@@ -320,23 +320,10 @@ def _headline_figures(headline: Headline, *, ratings: tuple[int, int]) -> list[F
     return figures
 
 
-def _ratings_counted(period: ReportPeriod) -> tuple[int, int]:
-    """Ratings given in the period and in the one before (what the satisfaction figures
-    rest on): the headline selector's own filter, with user=None."""
-    before = period.previous()
-    counts = SatisfactionResponse.objects.filter(
-        created_at__gte=before.start, created_at__lt=period.end
-    ).aggregate(
-        current=Count("pk", filter=Q(created_at__gte=period.start)),
-        previous=Count("pk", filter=Q(created_at__lt=period.start)),
-    )
-    return counts["current"], counts["previous"]
-
-
-def _volume_table(period: ReportPeriod, key: str, label: Any, total: Figure) -> Table:
+def _volume_table(volume: list[VolumeRow], key: str, label: Any, total: Figure) -> Table:
     reference, optional, published_key = _reference(key)
     counts: dict[str, list[int]] = {row_key: [0, 0] for row_key, _label in reference}
-    for row in insights_volume(user=None, period=period, dimension=key):
+    for row in volume:
         pair = counts.setdefault(published_key(row.key), [0, 0])
         pair[0] += row.current
         pair[1] += row.previous

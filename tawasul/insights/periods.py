@@ -66,11 +66,11 @@ class ReportPeriod:
 
     @property
     def start(self) -> dt.datetime:
-        return _midnight(self.first)
+        return local_midnight(self.first)
 
     @property
     def end(self) -> dt.datetime:
-        return _midnight(self.last + ONE_DAY)
+        return local_midnight(self.last + ONE_DAY)
 
     @property
     def days(self) -> int:
@@ -205,7 +205,8 @@ def period_parse(grain: str, on: str, *, now: dt.datetime | None = None) -> Repo
         ) from error
 
 
-def _midnight(day: dt.date) -> dt.datetime:
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The start of a local (Riyadh) day as an aware instant."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 

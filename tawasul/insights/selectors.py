@@ -29,7 +29,7 @@ from tawasul.directory.access import Permission
 from tawasul.directory.models import Entity
 from tawasul.feedback.models import Objection, SatisfactionResponse
 from tawasul.insights.models import DailySummary, MonthlySummary
-from tawasul.insights.periods import Grain, ReportPeriod
+from tawasul.insights.periods import Grain, ReportPeriod, local_midnight
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -65,6 +65,7 @@ class Headline:
     backlog: int  # in hand now (not yet answered)
     # % of the answers given in the period to requests forwarded or returned at least once
     transferred_rate: Change = Change(None, None)
+    ratings: Change = Change(None, None)  # how many ratings `csat` and `resolved_rate` rest on
 
 
 def _scope(user: User | None, entity: Entity | None = None) -> QuerySet[Request]:
@@ -167,33 +168,31 @@ def insights_headline(
     )
     backlog = requests.filter(status__in=IN_HAND).count()
 
-    def rate(part: int, whole: int) -> float | None:
-        return _percent(part, whole)
-
     return Headline(
         submitted=Change(submitted["current"], submitted["previous"]),
         answered=Change(answered["current"], answered["previous"]),
         resolution_compliance=Change(
-            rate(answered["met"], answered["met"] + answered["breached"]),
-            rate(answered["met_before"], answered["met_before"] + answered["breached_before"]),
+            _percent(answered["met"], answered["met"] + answered["breached"]),
+            _percent(answered["met_before"], answered["met_before"] + answered["breached_before"]),
         ),
         first_response_compliance=Change(
-            rate(answered["fr_met"], answered["fr_met"] + answered["fr_breached"]),
-            rate(
+            _percent(answered["fr_met"], answered["fr_met"] + answered["fr_breached"]),
+            _percent(
                 answered["fr_met_before"],
                 answered["fr_met_before"] + answered["fr_breached_before"],
             ),
         ),
         csat=Change(_rounded(ratings["csat"]), _rounded(ratings["csat_before"])),
         resolved_rate=Change(
-            rate(ratings["resolved_now"], ratings["count"]),
-            rate(ratings["resolved_before"], ratings["count_before"]),
+            _percent(ratings["resolved_now"], ratings["count"]),
+            _percent(ratings["resolved_before"], ratings["count_before"]),
         ),
         objection_rate=Change(
-            rate(objections["current"], answered["current"]),
-            rate(objections["previous"], answered["previous"]),
+            _percent(objections["current"], answered["current"]),
+            _percent(objections["previous"], answered["previous"]),
         ),
         backlog=backlog,
+        ratings=Change(ratings["count"], ratings["count_before"]),
         transferred_rate=Change(
             _percent(sums["transferred"], sums["n_answered"]),
             _percent(sums["transferred_before"], sums["answered_before"]),
@@ -433,9 +432,9 @@ def insights_backlog_ageing(
         buckets.append((label, oldest, newest))
     conditions = {}
     for index, (_label, oldest, newest) in enumerate(buckets):
-        condition = Q(created_at__lt=_midnight(newest + dt.timedelta(days=1)))
+        condition = Q(created_at__lt=local_midnight(newest + dt.timedelta(days=1)))
         if oldest is not None:
-            condition &= Q(created_at__gte=_midnight(oldest))
+            condition &= Q(created_at__gte=local_midnight(oldest))
         conditions[f"b{index}"] = Count("pk", filter=condition)
     counts = _scope(user, entity).filter(status__in=IN_HAND).aggregate(**conditions)
     return [
@@ -444,10 +443,6 @@ def insights_backlog_ageing(
         )
         for index, (label, oldest, newest) in enumerate(buckets)
     ]
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 # --- time to answer --------------------------------------------------------------------

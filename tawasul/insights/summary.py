@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from tawasul.cases.models import Category, Request, SlaState
 from tawasul.insights.models import DailySummary, MonthlySummary
+from tawasul.insights.periods import local_midnight
 from tawasul.sla.business_time import WorkingCalendar, business_minutes_between
 from tawasul.sla.calendars import working_calendar_for_entity
 from tawasul.sla.selectors import working_day_minutes
@@ -52,7 +53,7 @@ def insights_summarise(*, first: dt.date, last: dt.date) -> int:
         return rows[key]
 
     tops = _top_categories()
-    start, end = _midnight(first), _midnight(last + ONE_DAY)
+    start, end = local_midnight(first), local_midnight(last + ONE_DAY)
     zone = timezone.get_current_timezone()
     submitted = (
         Request.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -209,10 +210,6 @@ def _top_categories() -> dict[int, int]:
     paths = dict(Category.objects.values_list("pk", "path"))
     top_of_path = {path: pk for pk, path in paths.items() if len(path) == Category.steplen}
     return {pk: top_of_path.get(path[: Category.steplen], pk) for pk, path in paths.items()}
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 __all__ = [
