@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
-from tawasul.cases.models import Request, SlaState
-from tawasul.cases.services import request_answer, request_claim, request_start, request_submit
+from tawasul.cases.models import Request
 from tawasul.core.errors import InvalidInput
 from tawasul.feedback.models import SatisfactionResponse
 from tawasul.insights.models import DailySummary, MonthlySummary
@@ -31,6 +30,7 @@ from tawasul.insights.summary import (
     insights_summarise,
     insights_summarise_all,
 )
+from tests.insights_data import answered_on, submitted_on
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 
@@ -112,29 +112,10 @@ LAST_WEEK_DAY = dt.datetime(2026, 11, 17, 9, 0, tzinfo=RIYADH)
 
 
 def submit(ministry, who, entity, *, when, kind="complaint", channel="portal"):  # type: ignore[no-untyped-def]
-    request = request_submit(
-        beneficiary=who,
-        kind=kind,
-        category=ministry.exams,
-        subject="Exam results are late",
-        description="My daughter's results do not show in the system.",
-        entity=entity,
-        channel=channel,
-    )
-    Request.objects.filter(pk=request.pk).update(created_at=when)
-    request.refresh_from_db()
-    return request
+    return submitted_on(who, entity, when=when, category=ministry.exams, kind=kind, channel=channel)
 
 
-def answer(request, agent, *, when, met=True):  # type: ignore[no-untyped-def]
-    request_claim(request=request, by=agent)
-    request_start(request=request, by=agent)
-    request_answer(request=request, by=agent, resolution="The results are now on Noor.")
-    Request.objects.filter(pk=request.pk).update(
-        answered_at=when,
-        sla_resolution_state=SlaState.MET if met else SlaState.BREACHED,
-        sla_first_response_state=SlaState.MET,
-    )
+answer = answered_on
 
 
 @pytest.fixture

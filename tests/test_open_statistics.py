@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
-from tawasul.cases.models import Kind, Request, SlaState
-from tawasul.cases.services import request_answer, request_claim, request_start, request_submit
+from tawasul.cases.models import Kind
 from tawasul.core.errors import InvalidInput
 from tawasul.feedback.models import SatisfactionResponse
 from tawasul.insights.open_statistics import (
@@ -26,6 +25,7 @@ from tawasul.insights.open_statistics import (
 )
 from tawasul.insights.periods import Grain, period_containing
 from tawasul.insights.summary import insights_summarise
+from tests.insights_data import answered_on, submitted_on
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 OCTOBER = period_containing(Grain.MONTH, dt.date(2026, 10, 15))
@@ -38,29 +38,20 @@ def at(day: str, hour: int = 10) -> dt.datetime:
 
 
 def submit(ministry, who, entity, *, when, kind, channel, category):  # type: ignore[no-untyped-def]
-    request = request_submit(
-        beneficiary=who,
-        kind=kind,
+    return submitted_on(
+        who,
+        entity,
+        when=when,
         category=category,
+        kind=kind,
+        channel=channel,
         subject=SUBJECT,
         description=DESCRIPTION,
-        entity=entity,
-        channel=channel,
     )
-    Request.objects.filter(pk=request.pk).update(created_at=when)
-    request.refresh_from_db()
-    return request
 
 
 def answer(request, agent, *, when, met=True):  # type: ignore[no-untyped-def]
-    request_claim(request=request, by=agent)
-    request_start(request=request, by=agent)
-    request_answer(request=request, by=agent, resolution="Answered with care.")
-    Request.objects.filter(pk=request.pk).update(
-        answered_at=when,
-        sla_resolution_state=SlaState.MET if met else SlaState.BREACHED,
-        sla_first_response_state=SlaState.MET,
-    )
+    answered_on(request, agent, when=when, met=met, resolution="Answered with care.")
 
 
 def rate(request, *, score, resolved, when):  # type: ignore[no-untyped-def]

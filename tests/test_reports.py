@@ -21,8 +21,6 @@ from django.utils import translation
 from huey.contrib.djhuey import HUEY
 from openpyxl import load_workbook
 
-from tawasul.cases.models import Request, SlaState
-from tawasul.cases.services import request_answer, request_claim, request_start, request_submit
 from tawasul.channels.models import OutboxMessage
 from tawasul.channels.notifications import notification_render_email
 from tawasul.core.errors import AccessDenied, NotFound
@@ -45,6 +43,7 @@ from tawasul.insights.reports import (
     reports_periodic_create,
 )
 from tawasul.insights.tasks import report_monthly_task, report_weekly_task
+from tests.insights_data import answered_on, submitted_on
 
 pytestmark = pytest.mark.django_db
 
@@ -73,30 +72,20 @@ def immediate_queue():
 
 
 def submit(ministry, who, entity, *, when, kind="complaint", channel="portal"):
-    request = request_submit(
-        beneficiary=who,
-        kind=kind,
+    return submitted_on(
+        who,
+        entity,
+        when=when,
         category=ministry.exams,
+        kind=kind,
+        channel=channel,
         subject=SUBJECT,
         description="لم تظهر نتيجة ابنتي في النظام حتى الآن",
-        entity=entity,
-        channel=channel,
     )
-    Request.objects.filter(pk=request.pk).update(created_at=when)
-    request.refresh_from_db()
-    return request
 
 
 def answer(request, agent, *, when=None, met=True):
-    request_claim(request=request, by=agent)
-    request_start(request=request, by=agent)
-    request_answer(request=request, by=agent, resolution="النتيجة منشورة الآن في النظام")
-    if when is not None:
-        Request.objects.filter(pk=request.pk).update(
-            answered_at=when,
-            sla_resolution_state=SlaState.MET if met else SlaState.BREACHED,
-            sla_first_response_state=SlaState.MET,
-        )
+    answered_on(request, agent, when=when, met=met, resolution="النتيجة منشورة الآن في النظام")
 
 
 @pytest.fixture
