@@ -102,6 +102,14 @@ def test_a_bad_period_or_date_is_a_clear_error() -> None:
         period_parse("month", "2026-13-40")
     assert bad.value.code == "date_invalid"
     assert period_parse("month", "2026-11-28").first == dt.date(2026, 11, 1)
+    # at the calendars' ends the period after (or before) does not exist: a 400, not a 500
+    for grain, on in [
+        ("year", "9999-12-31"),
+        ("month", "0001-01-01"),
+        ("hijri_year", "2077-06-01"),
+    ]:
+        with pytest.raises(InvalidInput):
+            period_parse(grain, on)
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -319,6 +327,7 @@ def test_bad_parameters_are_a_clear_400(client, staff) -> None:  # type: ignore[
     assert response.status_code == 400
     assert 'role="alert"' in response.content.decode()
     assert page(client, staff.central_supervisor, on="2026-02-31").status_code == 400
+    assert page(client, staff.central_supervisor, grain="year", on="9999-12-31").status_code == 400
     missing = page(client, staff.central_supervisor, format="csv", table="volume-nothing")
     assert missing.status_code == 404
 

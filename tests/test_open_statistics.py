@@ -194,7 +194,7 @@ def test_the_period_defaults_to_the_last_complete_month() -> None:
         ("month", "yesterday", "date_invalid"),
         ("year", "0001-01-01", "date_out_of_range"),
         ("month", "2080-01-15", "date_out_of_range"),
-        ("month", "9999-12-31", "date_invalid"),  # no month after it
+        ("month", "9999-12-31", "date_out_of_range"),  # a date, but no month after it
         ("hijri_year", "1924-09-01", "date_out_of_range"),  # 1343 AH: no Hijri year before
     ],
 )

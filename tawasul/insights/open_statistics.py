@@ -259,6 +259,10 @@ def statistics_period(*, grain: str, on: str, today: dt.date | None = None) -> R
     try:
         period = period_parse(grain, on) if on else period_containing(grain, today).previous()
         in_range = period.previous().first >= FIRST_DAY and period.last <= LAST_DAY
+    except InvalidInput:
+        if not _iso_date(on):
+            raise  # not a date at all
+        in_range = False  # a date, but at the calendars' ends
     except (ValueError, OverflowError):
         in_range = False
     if not in_range:
@@ -268,6 +272,14 @@ def statistics_period(*, grain: str, on: str, today: dt.date | None = None) -> R
             details={"field": "on"},
         )
     return period
+
+
+def _iso_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 # --- the figures ---------------------------------------------------------------------------

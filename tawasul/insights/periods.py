@@ -191,12 +191,16 @@ def period_current(grain: Grain | str, now: dt.datetime | None = None) -> Report
 
 def period_parse(grain: str, on: str, *, now: dt.datetime | None = None) -> ReportPeriod:
     """The period of `grain` holding the ISO date `on` (today when empty), for addresses
-    such as `?grain=hijri_month&on=2026-11-28`; InvalidInput for anything else."""
+    such as `?grain=hijri_month&on=2026-11-28`; InvalidInput for anything else — a date so
+    near the calendars' ends (year 1 or 9999, Hijri dates outside 1343–1500 AH) that the
+    period before or after it cannot be formed included, as every page shows both."""
     if grain not in Grain.__members__.values():
         raise InvalidInput(_("Unknown period."), code="period_unknown", details={"field": "grain"})
     try:
         day = dt.date.fromisoformat(on) if on else timezone.localdate(now or timezone.now())
-        return period_containing(grain, day)
+        period = period_containing(grain, day)
+        period.previous(), period.following()  # both exist
+        return period
     except (ValueError, OverflowError) as error:
         raise InvalidInput(
             _("Enter a valid date, for example 2026-11-28."),
