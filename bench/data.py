@@ -45,6 +45,8 @@ TEXT_POOL = 20_000
 CHUNK = 50_000
 DAYS = 730
 MINUTE = dt.timedelta(minutes=1)
+FORWARD_SHARE = 0.06  # requests that reached their entity by a forward
+MISROUTED_SHARE = 0.015  # requests forwarded away and returned as misrouted
 # Tables the generator replaces (children first) and those it loads, in load order.
 REPLACED = ("cases_message", "cases_event", "cases_request", "beneficiaries_beneficiary")
 _STATUS_PATHS: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -390,6 +392,7 @@ REQUEST_COLUMNS = (
     "sla_stage",
     "sla_next_at",
 )
+_TRANSFER_COLUMN = REQUEST_COLUMNS.index("transfer_count")
 EVENT_COLUMNS = (
     "request_id",
     "kind",
@@ -579,7 +582,32 @@ class RequestMaker:
         events, messages = self._timeline(
             pk=pk, status=status, created=created, moments=moments, agent=agent, row=row, due=due
         )
+        request[_TRANSFER_COLUMN] = self._transfers(pk, draft.entity_id, created, events)
         return Generated(request=request, events=events, messages=messages)
+
+    def _transfers(
+        self, pk: int, entity_id: int, created: dt.datetime, events: list[list[Any]]
+    ) -> int:
+        """About 6 % of requests reach their entity by a forward from another one; 1.5 %
+        are forwarded away and returned as misrouted (the insights' routing figures)."""
+        rng = self.rng
+        draw = rng.random()
+        if draw >= FORWARD_SHARE + MISROUTED_SHARE:
+            return 0
+        other = entity_id
+        while other == entity_id:
+            other = self.drafts[rng.randrange(len(self.drafts))].entity_id
+        at = min(self.now, created + rng.randrange(10, 240) * MINUTE)
+        if draw < FORWARD_SHARE:
+            data = json.dumps({"from_entity": other, "to_entity": entity_id, "reason": "اختصاص"})
+            events.append([pk, "forwarded", "new", "new", None, False, True, data, at])
+            return 1
+        there = json.dumps({"from_entity": entity_id, "to_entity": other, "reason": "اختصاص"})
+        back = json.dumps({"from_entity": other, "to_entity": entity_id, "reason": "خارج الاختصاص"})
+        events.append([pk, "forwarded", "new", "new", None, False, True, there, at])
+        later = min(self.now, at + rng.randrange(30, 24 * 60) * MINUTE)
+        events.append([pk, "returned", "new", "new", None, False, True, back, later])
+        return 2
 
     def _moments(self, created: dt.datetime, span: dt.timedelta, status: str) -> dict[str, Any]:
         """When each step of the walk happened (never after now)."""

@@ -461,6 +461,8 @@ def test_every_table_downloads_in_one_workbook(client, staff, week) -> None:  # 
         "volume-region",
         "answer-days",
         "league",
+        "routing",
+        "workload",
         "ageing",
     ]
     kinds = [[cell.value for cell in row] for row in book["volume-kind"].iter_rows()]
@@ -503,3 +505,12 @@ def test_answers_after_a_transfer_and_working_days_to_answer(ministry, staff, we
 )
 def test_answer_day_buckets(working_days, bucket) -> None:  # type: ignore[no-untyped-def]
     assert answer_days_bucket(working_days) == bucket
+
+
+def test_regions_are_named_in_the_active_language(staff, week) -> None:  # type: ignore[no-untyped-def]
+    with translation.override("ar"):
+        rows = insights_volume(user=None, period=THIS_WEEK, dimension="region")
+        assert [(row.label, row.current) for row in rows] == [("الرياض", 4), ("مكة المكرمة", 1)]
+    with translation.override("en"):
+        rows = insights_volume(user=None, period=THIS_WEEK, dimension="region")
+        assert [row.label for row in rows] == ["Riyadh", "Makkah"]

@@ -56,7 +56,7 @@ class AgentLoad:
     name: str
     open: int
     overdue: int
-    answered_today: int
+    answered: int
 
 
 def team_members(user: User) -> QuerySet[AbstractBaseUser]:
@@ -72,10 +72,20 @@ def team_members(user: User) -> QuerySet[AbstractBaseUser]:
     )
 
 
-def team_workload(*, user: User, now: dt.datetime | None = None) -> list[AgentLoad]:
+def team_workload(
+    *,
+    user: User,
+    now: dt.datetime | None = None,
+    answered_from: dt.datetime | None = None,
+    answered_to: dt.datetime | None = None,
+) -> list[AgentLoad]:
     """Per team member (and anyone else holding requests there): open requests, overdue,
-    and answered since midnight in Riyadh. Three queries whatever the team's size."""
+    and answers given from `answered_from` (midnight in Riyadh by default) until
+    `answered_to` (now). Three queries whatever the team's size."""
     now = now or timezone.now()
+    answered_when = Q(created_at__gte=answered_from or day_start(now))
+    if answered_to is not None:
+        answered_when &= Q(created_at__lt=answered_to)
     scope = access.requests_for(user, P.ASSIGN)
     loads = {
         row["assignee"]: row
@@ -90,8 +100,8 @@ def team_workload(*, user: User, now: dt.datetime | None = None) -> list[AgentLo
     answered = {
         row["actor_user"]: row["n"]
         for row in Event.objects.filter(
+            answered_when,
             kind=EventKind.ANSWERED,
-            created_at__gte=day_start(now),
             request__in=scope.values("pk"),
             actor_user__isnull=False,
         )
@@ -108,7 +118,7 @@ def team_workload(*, user: User, now: dt.datetime | None = None) -> list[AgentLo
             name=_display_name(person),
             open=loads.get(person.pk, {}).get("open", 0),
             overdue=loads.get(person.pk, {}).get("overdue", 0),
-            answered_today=answered.get(person.pk, 0),
+            answered=answered.get(person.pk, 0),
         )
         for person in people
     ]

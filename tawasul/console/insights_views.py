@@ -33,9 +33,11 @@ from tawasul.insights.selectors import (
     insights_backlog_ageing,
     insights_headline,
     insights_league,
+    insights_routing,
     insights_trend,
     insights_volume,
     insights_volumes,
+    insights_workload,
 )
 
 CHART_HEIGHT = 120
@@ -99,6 +101,19 @@ def _headline_rows(headline: Headline, period_link: str) -> list[dict[str, Any]]
             "transferred_rate",
             _("Answers after a transfer (%)"),
             headline.transferred_rate,
+            "",
+        ),
+        (
+            "first_contact_rate",
+            _("Answers settled at the first contact (%)"),
+            headline.first_contact_rate,
+            "",
+        ),
+        ("forwarded", _("Forwards to another entity"), headline.forwarded, ""),
+        (
+            "misrouted_rate",
+            _("Forwards returned as misrouted (%)"),
+            headline.misrouted_rate,
             "",
         ),
     ]
@@ -180,6 +195,14 @@ def insights(request: HttpRequest) -> HttpResponse:
         ],
         "league_minimum": LEAGUE_MINIMUM,
         "answer_days": insights_answer_days(user=request.user, period=period),
+        "routing": [
+            (row, _queue_url(Queue.SUBTREE, entity=row.entity_id, **_period_params(period)))
+            for row in insights_routing(user=request.user, period=period)
+        ],
+        "workload": [
+            (row, f"{reverse('console:oversight')}?{urlencode({'agent': row.user_id})}")
+            for row in insights_workload(user=request.user, period=period, now=now)
+        ],
         "period_queue": _queue_url(Queue.SUBTREE, **_period_params(period)),
         "backlog_queue": _queue_url(Queue.SUBTREE, status="open"),
     }
@@ -207,6 +230,18 @@ def _table(request: HttpRequest, period: ReportPeriod, table: str) -> Table | No
         return [_("Working days to answer"), _("This period"), _("Previous period")], [
             [row.label, row.current, row.previous]
             for row in insights_answer_days(user=user, period=period)
+        ]
+    if table == "routing":
+        header = [_("Entity"), _("Submitted"), _("Forwarded"), _("Returned as misrouted"), "%"]
+        return header, [
+            [r.name, r.submitted, r.forwarded, r.misrouted, r.misrouted_rate.current]
+            for r in insights_routing(user=user, period=period)
+        ]
+    if table == "workload":
+        header = [_("Staff member"), _("In hand"), _("Overdue"), _("Answered in the period")]
+        return header, [
+            [r.name, r.open, r.overdue, r.answered]
+            for r in insights_workload(user=user, period=period)
         ]
     if table == "ageing":
         return [_("Age"), _("Requests in hand")], [
@@ -243,6 +278,8 @@ XLSX_TABLES = [
     *(f"volume-{dimension}" for dimension in DIMENSIONS),
     "answer-days",
     "league",
+    "routing",
+    "workload",
     "ageing",
 ]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -34,6 +34,15 @@ class SummaryFields(models.Model):
     first_response_breached = models.PositiveIntegerField(_("first response late"), default=0)
     # answers to requests that had been forwarded or returned at least once
     answered_transferred = models.PositiveIntegerField(_("answered after a transfer"), default=0)
+    # answers settled at the first contact: never transferred, no information asked of the
+    # beneficiary, never reopened or objected to
+    answered_first_contact = models.PositiveIntegerField(
+        _("answered at the first contact"), default=0
+    )
+    # requests the entity forwarded to another entity that day (SLA escalations included)
+    forwarded = models.PositiveIntegerField(_("forwarded"), default=0)
+    # of the entity's forwards, those returned to it that day as misrouted
+    misrouted = models.PositiveIntegerField(_("returned as misrouted"), default=0)
     # answers by working days taken: {"1": n, "3": n, "5": n, "10": n, "more": n}
     answer_days = models.JSONField(_("answers by working days taken"), default=dict)
     summarised_at = models.DateTimeField(_("summarised at"))

@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from tawasul.api.open311.places import REGIONS
 from tawasul.cases.models import Category, Channel, Kind, Request
+from tawasul.cases.oversight import AgentLoad, team_workload
 from tawasul.cases.queues import IN_HAND
 from tawasul.directory import access
 from tawasul.directory.access import Permission
@@ -66,6 +69,12 @@ class Headline:
     # % of the answers given in the period to requests forwarded or returned at least once
     transferred_rate: Change = Change(None, None)
     ratings: Change = Change(None, None)  # how many ratings `csat` and `resolved_rate` rest on
+    # % of the answers given in the period that settled the matter at the first contact
+    # (never transferred, no information asked, never reopened or objected to)
+    first_contact_rate: Change = Change(None, None)
+    forwarded: Change = Change(None, None)  # forwards to another entity made in the period
+    # % of those forwards returned in the period as misrouted
+    misrouted_rate: Change = Change(None, None)
 
 
 def _scope(user: User | None, entity: Entity | None = None) -> QuerySet[Request]:
@@ -146,6 +155,12 @@ def insights_headline(
             fr_breached_before=total("first_response_breached", before),
             transferred=total("answered_transferred", now),
             transferred_before=total("answered_transferred", before),
+            first_contact=total("answered_first_contact", now),
+            first_contact_before=total("answered_first_contact", before),
+            n_forwarded=total("forwarded", now),
+            forwarded_before=total("forwarded", before),
+            n_misrouted=total("misrouted", now),
+            misrouted_before=total("misrouted", before),
         )
     )
     submitted = {"current": sums["n_submitted"], "previous": sums["submitted_before"]}
@@ -196,6 +211,15 @@ def insights_headline(
         transferred_rate=Change(
             _percent(sums["transferred"], sums["n_answered"]),
             _percent(sums["transferred_before"], sums["answered_before"]),
+        ),
+        first_contact_rate=Change(
+            _percent(sums["first_contact"], sums["n_answered"]),
+            _percent(sums["first_contact_before"], sums["answered_before"]),
+        ),
+        forwarded=Change(sums["n_forwarded"], sums["forwarded_before"]),
+        misrouted_rate=Change(
+            _percent(sums["n_misrouted"], sums["n_forwarded"]),
+            _percent(sums["misrouted_before"], sums["forwarded_before"]),
         ),
     )
 
@@ -353,7 +377,10 @@ def _labels(dimension: str, keys: Any) -> dict[str, str]:
         return {str(c.pk): c.name for c in Category.objects.filter(pk__in=ids)}
     if dimension == "entity":
         return {str(e.pk): e.name for e in Entity.objects.filter(pk__in=ids)}
-    return {key: key for key in keys}
+    arabic = (get_language() or "ar").startswith("ar")
+    names = {r.code: r.name_ar if arabic else r.name_en for r in REGIONS}
+    names[""] = str(_("Central bodies (no region)"))
+    return {key: names.get(key, key) for key in keys}
 
 
 def _queue_filter(dimension: str, key: str) -> dict[str, str]:
@@ -503,6 +530,77 @@ def insights_answer_days(
         )
         for key, label in ANSWER_DAY_LABELS.items()
     ]
+
+
+# --- routing: transfers and misrouting by entity -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutingRow:
+    entity_id: int
+    name: str
+    submitted: int  # requests submitted to the entity in the period
+    forwarded: int  # forwards it made to another entity
+    misrouted: int  # of those, returned to it as misrouted
+    misrouted_previous: int
+    forwarded_previous: int
+
+    @property
+    def misrouted_rate(self) -> Change:
+        return Change(
+            _percent(self.misrouted, self.forwarded),
+            _percent(self.misrouted_previous, self.forwarded_previous),
+        )
+
+
+def insights_routing(
+    *, user: User | None, period: ReportPeriod, entity: Entity | None = None
+) -> list[RoutingRow]:
+    """The entities that forwarded requests in the period, with how many of those came back
+    as misrouted, most forwards first (one query over the summary, plus names). A return
+    counts against the entity that sent the request, on the day it came back."""
+    both, now, before = _day_split(period)
+    rows = [
+        row
+        for row in _summaries(user, entity, period=period)
+        .filter(both)
+        .values("entity_id")
+        .annotate(
+            n_submitted=Sum("submitted", filter=now, default=0),
+            n_forwarded=Sum("forwarded", filter=now, default=0),
+            n_misrouted=Sum("misrouted", filter=now, default=0),
+            forwarded_before=Sum("forwarded", filter=before, default=0),
+            misrouted_before=Sum("misrouted", filter=before, default=0),
+        )
+        if row["n_forwarded"] or row["n_misrouted"] or row["forwarded_before"]
+    ]
+    names = {e.pk: e.name for e in Entity.objects.filter(pk__in=[row["entity_id"] for row in rows])}
+    routing = [
+        RoutingRow(
+            entity_id=row["entity_id"],
+            name=names.get(row["entity_id"], str(row["entity_id"])),
+            submitted=row["n_submitted"],
+            forwarded=row["n_forwarded"],
+            misrouted=row["n_misrouted"],
+            forwarded_previous=row["forwarded_before"],
+            misrouted_previous=row["misrouted_before"],
+        )
+        for row in rows
+    ]
+    return sorted(routing, key=lambda row: (-row.forwarded, -row.misrouted, row.name))
+
+
+# --- staff workload ----------------------------------------------------------------------
+
+
+def insights_workload(
+    *, user: User, period: ReportPeriod, now: dt.datetime | None = None
+) -> list[AgentLoad]:
+    """Per member of the teams the user supervises (ASSIGN reach): requests in hand and
+    overdue now, and the answers they gave in the period — the oversight page's workload
+    over the dashboard's period (three queries). Empty for a user who supervises no team:
+    a viewer of figures does not see named staff."""
+    return team_workload(user=user, now=now, answered_from=period.start, answered_to=period.end)
 
 
 # --- league table ------------------------------------------------------------------------

@@ -19,11 +19,11 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from tawasul.cases.models import Category, Request, SlaState
+from tawasul.cases.models import Category, Event, EventKind, Request, SlaState
 from tawasul.insights.models import DailySummary, MonthlySummary
 from tawasul.insights.periods import local_midnight
 from tawasul.sla.business_time import WorkingCalendar, business_minutes_between
@@ -80,6 +80,7 @@ def insights_summarise(*, first: dt.date, last: dt.date) -> int:
             fr_met=Count("pk", filter=Q(sla_first_response_state=SlaState.MET)),
             fr_breached=Count("pk", filter=Q(sla_first_response_state=SlaState.BREACHED)),
             transferred=Count("pk", filter=Q(transfer_count__gt=0)),
+            first_contact=Count("pk", filter=Q(transfer_count=0) & ~Exists(_follow_ups)),
         )
         .order_by()
     )
@@ -91,6 +92,8 @@ def insights_summarise(*, first: dt.date, last: dt.date) -> int:
         summary.first_response_met = group["fr_met"]
         summary.first_response_breached = group["fr_breached"]
         summary.answered_transferred = group["transferred"]
+        summary.answered_first_contact = group["first_contact"]
+    _transfers(rows, start, end, row)
     _answer_days(rows, start, end, row)
     with transaction.atomic():
         DailySummary.objects.filter(day__gte=first, day__lte=last).delete()
@@ -103,6 +106,9 @@ _MEASURES = (
     "submitted",
     "answered",
     "answered_transferred",
+    "answered_first_contact",
+    "forwarded",
+    "misrouted",
     "resolution_met",
     "resolution_breached",
     "first_response_met",
@@ -199,6 +205,42 @@ def _answer_days(
         minutes = business_minutes_between(calendar, request.created_at, answered_at)
         summary = row(timezone.localdate(answered_at), request.entity_id)
         _add(summary.answer_days, answer_days_bucket(minutes / day_minutes), 1)
+
+
+# What takes an answer out of first-contact resolution besides a transfer: information
+# asked of the beneficiary, a reopening, an objection (whenever it came).
+_follow_ups = Event.objects.filter(
+    request=OuterRef("pk"),
+    kind__in=[EventKind.INFO_REQUESTED, EventKind.REOPENED, EventKind.OBJECTED],
+)
+
+
+def _transfers(
+    rows: dict[tuple[dt.date, int], DailySummary],
+    start: dt.datetime,
+    end: dt.datetime,
+    row: Any,
+) -> None:
+    """The forwards each entity made in the days (`forwarded`, under the entity it sent
+    the request from) and the forwards returned to it as misrouted (`misrouted`, under
+    the entity that had sent it, on the day it came back): one pass over the day's
+    forward and return events (a partial index, `event_insights`)."""
+    zone = timezone.get_current_timezone()
+    events = (
+        Event.objects.filter(
+            kind__in=[EventKind.FORWARDED, EventKind.RETURNED],
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .values_list("kind", "created_at", "data")
+        .order_by()
+    )
+    for kind, at, data in events.iterator(chunk_size=5000):
+        day = at.astimezone(zone).date()
+        if kind == EventKind.FORWARDED and data.get("from_entity"):
+            row(day, data["from_entity"]).forwarded += 1
+        elif kind == EventKind.RETURNED and data.get("to_entity"):
+            row(day, data["to_entity"]).misrouted += 1
 
 
 def _add(counts: dict[str, int], key: Any, n: int) -> None:
