@@ -212,41 +212,64 @@ def insights(request: HttpRequest) -> HttpResponse:
 Table = tuple[list[Any], list[list[Any]]]  # a header and its rows
 
 
+def _trend_table(user: Any, period: ReportPeriod) -> Table:
+    return [_("From"), _("To"), _("Submitted"), _("Answered")], [
+        [p.bucket.first, p.bucket.last, p.submitted, p.answered]
+        for p in insights_trend(user=user, period=period)
+    ]
+
+
+def _league_table(user: Any, period: ReportPeriod) -> Table:
+    header = [_("Rank"), _("Entity"), _("Answered"), _("Settled"), "%"]
+    return [*header, _("Interval low"), _("Interval high")], [
+        [r.rank or "", r.name, r.answered, r.settled, r.compliance, r.low, r.high]
+        for r in insights_league(user=user, period=period)
+    ]
+
+
+def _answer_days_table(user: Any, period: ReportPeriod) -> Table:
+    return [_("Working days to answer"), _("This period"), _("Previous period")], [
+        [row.label, row.current, row.previous]
+        for row in insights_answer_days(user=user, period=period)
+    ]
+
+
+def _routing_table(user: Any, period: ReportPeriod) -> Table:
+    header = [_("Entity"), _("Submitted"), _("Forwarded"), _("Returned as misrouted"), "%"]
+    return header, [
+        [r.name, r.submitted, r.forwarded, r.misrouted, r.misrouted_rate.current]
+        for r in insights_routing(user=user, period=period)
+    ]
+
+
+def _workload_table(user: Any, period: ReportPeriod) -> Table:
+    header = [_("Staff member"), _("In hand"), _("Overdue"), _("Answered in the period")]
+    return header, [
+        [r.name, r.open, r.overdue, r.answered] for r in insights_workload(user=user, period=period)
+    ]
+
+
+def _ageing_table(user: Any, period: ReportPeriod) -> Table:
+    return [_("Age"), _("Requests in hand")], [
+        [bucket.label, bucket.count] for bucket in insights_backlog_ageing(user=user)
+    ]
+
+
+_TABLES = {
+    "trend": _trend_table,
+    "league": _league_table,
+    "answer-days": _answer_days_table,
+    "routing": _routing_table,
+    "workload": _workload_table,
+    "ageing": _ageing_table,
+}
+
+
 def _table(request: HttpRequest, period: ReportPeriod, table: str) -> Table | None:
     """One table of the page as a header and rows (None: no such table)."""
     user = request.user
-    if table == "trend":
-        return [_("From"), _("To"), _("Submitted"), _("Answered")], [
-            [p.bucket.first, p.bucket.last, p.submitted, p.answered]
-            for p in insights_trend(user=user, period=period)
-        ]
-    if table == "league":
-        header = [_("Rank"), _("Entity"), _("Answered"), _("Settled"), "%"]
-        return [*header, _("Interval low"), _("Interval high")], [
-            [r.rank or "", r.name, r.answered, r.settled, r.compliance, r.low, r.high]
-            for r in insights_league(user=user, period=period)
-        ]
-    if table == "answer-days":
-        return [_("Working days to answer"), _("This period"), _("Previous period")], [
-            [row.label, row.current, row.previous]
-            for row in insights_answer_days(user=user, period=period)
-        ]
-    if table == "routing":
-        header = [_("Entity"), _("Submitted"), _("Forwarded"), _("Returned as misrouted"), "%"]
-        return header, [
-            [r.name, r.submitted, r.forwarded, r.misrouted, r.misrouted_rate.current]
-            for r in insights_routing(user=user, period=period)
-        ]
-    if table == "workload":
-        header = [_("Staff member"), _("In hand"), _("Overdue"), _("Answered in the period")]
-        return header, [
-            [r.name, r.open, r.overdue, r.answered]
-            for r in insights_workload(user=user, period=period)
-        ]
-    if table == "ageing":
-        return [_("Age"), _("Requests in hand")], [
-            [bucket.label, bucket.count] for bucket in insights_backlog_ageing(user=user)
-        ]
+    if table in _TABLES:
+        return _TABLES[table](user, period)
     dimension = table.removeprefix("volume-") or "kind"
     if dimension not in DIMENSIONS:
         return None
