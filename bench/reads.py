@@ -177,7 +177,7 @@ def cases_build() -> list[Case]:
     cases.append(Case("dashboard: entity × status × month", 1000.0, None, dashboard_counts))
     cases.append(Case("dashboard: SLA compliance by entity", 1000.0, None, dashboard_compliance))
     insights = reverse("console:insights")
-    for grain in ("month", "year"):
+    for grain in ("week", "month", "year", "hijri_month", "hijri_year"):
         cases.append(
             Case(
                 f"console insights page, one {grain} (ministry)",

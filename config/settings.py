@@ -130,6 +130,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
+# A read replica (docs/decisions/0010-read-replica.md): dashboards, reports and open
+# statistics read there inside `tawasul.core.replica.reads_from_replica()`. In tests it
+# mirrors the default test database (no second database is created).
+TAWASUL_REPLICA_DATABASE_URL = os.environ.get("TAWASUL_REPLICA_DATABASE_URL", "")
+if TAWASUL_REPLICA_DATABASE_URL:
+    replica = dj_database_url.parse(
+        TAWASUL_REPLICA_DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0"))
+    )
+    if replica["ENGINE"] == DATABASES["default"]["ENGINE"]:
+        # The default's connection options (SQLite: WAL, busy timeout), the URL's own on top.
+        replica["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            **replica.get("OPTIONS", {}),
+        }
+    if replica["ENGINE"] == "django.db.backends.sqlite3":
+        # A reader begins DEFERRED: IMMEDIATE would take the one write lock (and, in tests,
+        # wait behind the default connection's open transaction).
+        replica.setdefault("OPTIONS", {})["transaction_mode"] = "DEFERRED"
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = replica
+    DATABASE_ROUTERS = ["tawasul.core.replica.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Queue and cache ----------------------------------------------------------
@@ -249,6 +271,10 @@ TAWASUL_WEBHOOK_TIMEOUT = float(os.environ.get("TAWASUL_WEBHOOK_TIMEOUT", "10"))
 # (plain http on localhost too) only for development, tests or an internal partner network.
 TAWASUL_WEBHOOK_ALLOW_PRIVATE = env_bool("TAWASUL_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 TAWASUL_PORTAL_URL = os.environ.get("TAWASUL_PORTAL_URL", "http://127.0.0.1:8000")
+# Reports: minutes a report may stay "being prepared" before its worker is taken for dead,
+# and the tries (claims) a report gets before it stays failed.
+TAWASUL_REPORT_STALL_MINUTES = int(os.environ.get("TAWASUL_REPORT_STALL_MINUTES", "30"))
+TAWASUL_REPORT_MAX_ATTEMPTS = int(os.environ.get("TAWASUL_REPORT_MAX_ATTEMPTS", "3"))
 # Satisfaction survey: how long an invitation link works; scores at or below this flag the request.
 TAWASUL_SURVEY_TTL_DAYS = int(os.environ.get("TAWASUL_SURVEY_TTL_DAYS", "14"))
 TAWASUL_SURVEY_LOW_SCORE = int(os.environ.get("TAWASUL_SURVEY_LOW_SCORE", "2"))

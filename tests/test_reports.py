@@ -204,6 +204,10 @@ def test_the_xlsx_holds_the_figures_worked_out_by_hand(ministry, week) -> None:
     assert figures[label("Answers within the resolution target (%)")] == (50.0, 100.0, -50.0)
     assert figures[label("Satisfaction (average of 5)")][:2] == (4.0, None)
     assert figures[label("Objections per 100 answers")][:2] == (50.0, 0.0)
+    # r1 and r2 (this week) and last week's answer: no transfer, no question, no objection
+    # (r3's objection came after its answer, given outside the week)
+    assert figures[label("Answers settled at the first contact (%)")][:2] == (100.0, 100.0)
+    assert figures[label("Forwards to another entity")][:2] == (0, 0)
     assert figures[label("In hand now")][0] == 4  # r3 reopened, the inquiry, Makkah, last week's
     assert figures[label("From")][0].date() == WEEK.first
     assert figures[label("To")][0].date() == WEEK.last

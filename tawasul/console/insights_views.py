@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 from tawasul.cases.queues import Queue
 from tawasul.console.access import staff_required
 from tawasul.core.errors import InvalidInput
+from tawasul.core.replica import reads_from_replica
 from tawasul.insights.periods import GRAIN_LABELS, Grain, ReportPeriod, period_parse
 from tawasul.insights.selectors import (
     DIMENSIONS,
@@ -149,6 +150,7 @@ def _volume_tables(request: HttpRequest, period: ReportPeriod) -> list[dict[str,
 
 @require_GET
 @staff_required
+@reads_from_replica()
 def insights(request: HttpRequest) -> HttpResponse:
     grain = request.GET.get("grain") or Grain.MONTH.value
     try:

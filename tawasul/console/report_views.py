@@ -1,7 +1,8 @@
 """Periodic reports in the console: the archive of the reports the user may see, their
 PDF and XLSX downloads, "prepare now" for any period and scope within reach (the page
 then follows the progress, with htmx polling every two seconds, or a plain refresh
-without JavaScript), and the user's own e-mail subscription.
+without JavaScript), "try again" for a report that could not be prepared, and the
+user's own e-mail subscription.
 
 Who may see what is decided in `tawasul.insights.reports` (through the access layer):
 ministry-wide reports only for staff who see the whole ministry, an entity's report for
@@ -28,6 +29,7 @@ from tawasul.core.errors import DomainError, InvalidInput, NotFound
 from tawasul.directory.models import Entity
 from tawasul.insights.periods import GRAIN_LABELS, ReportPeriod, period_containing
 from tawasul.insights.report_models import Report, ReportStatus
+from tawasul.insights.report_recovery import report_retry
 from tawasul.insights.reports import (
     report_entities_for,
     report_for_staff,
@@ -194,6 +196,22 @@ def report_detail(http: HttpRequest, pk: int) -> HttpResponse:
     return render(http, "console/report_detail.html", {"report": _report(http, pk)})
 
 
+@require_POST
+@staff_required
+def report_retry_view(http: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(http, pk)
+    try:
+        report_retry(user=_user(http), report=report)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        messages.error(http, str(error.message))
+        status = 400 if isinstance(error, InvalidInput) else error.status
+        return render(http, "console/report_detail.html", {"report": report}, status=status)
+    messages.success(http, _("The report is queued to be prepared again."))
+    return redirect("console:report", pk=report.pk)
+
+
 @require_safe
 @staff_required
 def report_progress(http: HttpRequest, pk: int) -> HttpResponse:
@@ -235,5 +253,6 @@ urlpatterns: list[URLPattern] = [
     path("reports/subscription/", report_subscription, name="report_subscription"),
     path("reports/<int:pk>/", report_detail, name="report"),
     path("reports/<int:pk>/progress/", report_progress, name="report_progress"),
+    path("reports/<int:pk>/retry/", report_retry_view, name="report_retry"),
     path("reports/<int:pk>/<str:extension>/", report_download, name="report_download"),
 ]

@@ -71,6 +71,7 @@ from django.utils.translation import gettext_lazy as _
 from tawasul.api.open311.places import REGIONS
 from tawasul.cases.models import Category, Channel, Kind
 from tawasul.core.errors import InvalidInput
+from tawasul.core.replica import reads_from_replica
 from tawasul.insights.periods import Grain, ReportPeriod, period_containing, period_parse
 from tawasul.insights.selectors import (
     Change,
@@ -285,6 +286,7 @@ def _iso_date(text: str) -> bool:
 # --- the figures ---------------------------------------------------------------------------
 
 
+@reads_from_replica()
 def open_statistics(*, period: ReportPeriod, today: dt.date | None = None) -> OpenStatistics:
     """Every published figure of the period, small cells hidden (about a dozen queries)."""
     headline = insights_headline(user=None, period=period)

@@ -7,19 +7,34 @@ partial unique constraints, since an empty entity never equals another); reports
 on demand may repeat. Its files live in the default storage under `reports/` and are
 served only through the console, after the access check. `tawasul.insights.reports`
 writes these rows.
+
+Preparing a report is tracked by three timers: `queued_at` (when it was last put in the
+queue), `started_at` (when a worker last claimed it) and `finished_at`; `attempts`
+counts the claims. A recovery sweep reads them to requeue a report whose worker died
+or whose queue message was lost, and to retry a failed weekly or monthly one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tawasul.directory.models import Entity
 from tawasul.insights.periods import GRAIN_LABELS, Grain, ReportPeriod
 
-__all__ = ["Report", "ReportKind", "ReportStatus", "ReportSubscription", "report_file_path"]
+__all__ = [
+    "REPORT_STALLED",
+    "Report",
+    "ReportKind",
+    "ReportStatus",
+    "ReportSubscription",
+    "report_file_path",
+]
 
 
 class ReportKind(models.TextChoices):
@@ -31,11 +46,20 @@ class ReportKind(models.TextChoices):
 PERIODIC_KINDS = (ReportKind.WEEKLY, ReportKind.MONTHLY)
 
 
+# Only reports made this recently are retried by themselves: a report of a long-past
+# period, mailed days late, would mislead more than it helps (staff may still retry it).
+REPORT_RETRY_WITHIN = dt.timedelta(days=2)
+
+
 class ReportStatus(models.TextChoices):
     QUEUED = "queued", _("Waiting to be prepared")
     RUNNING = "running", _("Being prepared")
     DONE = "done", _("Ready")
     FAILED = "failed", _("Could not be prepared")
+
+
+# The error recorded on a report whose workers kept stopping before they finished.
+REPORT_STALLED = "stalled"
 
 
 def report_file_path(instance: Report, filename: str) -> str:
@@ -75,7 +99,10 @@ class Report(models.Model):
         verbose_name=_("requested by"),
     )
     error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
@@ -105,6 +132,21 @@ class Report(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in (ReportStatus.QUEUED, ReportStatus.RUNNING)
+
+    @property
+    def stalled(self) -> bool:
+        """Failed because every worker that took it stopped before finishing."""
+        return self.status == ReportStatus.FAILED and self.error == REPORT_STALLED
+
+    @property
+    def retries_by_itself(self) -> bool:
+        """A failed weekly or monthly report the recovery sweep will try again."""
+        return (
+            self.status == ReportStatus.FAILED
+            and self.kind in PERIODIC_KINDS
+            and self.attempts < settings.TAWASUL_REPORT_MAX_ATTEMPTS
+            and self.created_at >= timezone.now() - REPORT_RETRY_WITHIN
+        )
 
 
 class ReportSubscription(models.Model):

@@ -9,6 +9,11 @@ has been refreshed. The weekly and monthly reports are made once per period and 
 (the ministry, and each entity someone subscribed to); when one is ready each active
 subscriber who may still see it gets an e-mail through the outbox, carrying a link to
 the report's console page and nothing else — never a figure, never a file.
+
+Each claim counts an attempt and stamps `started_at`; the worker's progress and failure
+are written only while its attempt holds the report, so a worker taken for dead cannot
+fail the try that replaced it (whichever try finishes first makes the report ready).
+Recovering reports a worker left behind, and retrying failed ones: `report_recovery`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -87,6 +92,10 @@ HEADLINE_LABELS = (
     ("csat", _("Satisfaction (average of 5)")),
     ("resolved_rate", _("Rated as resolved (%)")),
     ("objection_rate", _("Objections per 100 answers")),
+    ("transferred_rate", _("Answers after a transfer (%)")),
+    ("first_contact_rate", _("Answers settled at the first contact (%)")),
+    ("forwarded", _("Forwards to another entity")),
+    ("misrouted_rate", _("Forwards returned as misrouted (%)")),
 )
 
 
@@ -173,7 +182,7 @@ def report_request(*, period: ReportPeriod, entity: Entity | None, by: User) -> 
             entity=entity,
             requested_by_id=by.pk if by.is_authenticated else None,
         )
-        transaction.on_commit(lambda: _enqueue(report.pk), robust=True)
+        enqueue_after_commit(report.pk)
     return report
 
 
@@ -181,6 +190,10 @@ def _enqueue(report_id: int) -> None:
     from tawasul.insights.tasks import report_generate_task
 
     report_generate_task(report_id)
+
+
+def enqueue_after_commit(report_id: int) -> None:
+    transaction.on_commit(lambda: _enqueue(report_id), robust=True)
 
 
 def reports_periodic_create(*, kind: str, now: dt.datetime | None = None) -> list[Report]:
@@ -263,7 +276,10 @@ def report_generate(*, report_id: int, now: dt.datetime | None = None) -> Report
     subscribers of a weekly or monthly one. A report another worker has taken, or
     that is finished, is left as it is. A failure is recorded on the report."""
     claimed = Report.objects.filter(pk=report_id, status=ReportStatus.QUEUED).update(
-        status=ReportStatus.RUNNING, progress=PROGRESS_CLAIMED
+        status=ReportStatus.RUNNING,
+        progress=PROGRESS_CLAIMED,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
     )
     report = Report.objects.select_related("entity").filter(pk=report_id).first()
     if not claimed or report is None:
@@ -273,7 +289,7 @@ def report_generate(*, report_id: int, now: dt.datetime | None = None) -> Report
             _prepare(report, now=now or timezone.now())
     except Exception as error:  # recorded on the report, which shows it failed
         logger.exception("report %s could not be prepared", report_id)
-        Report.objects.filter(pk=report_id, status=ReportStatus.RUNNING).update(
+        _this_attempt(report).update(
             status=ReportStatus.FAILED,
             error=f"{type(error).__name__}: {error}"[:2000],
             finished_at=timezone.now(),
@@ -282,8 +298,15 @@ def report_generate(*, report_id: int, now: dt.datetime | None = None) -> Report
     return report
 
 
+def _this_attempt(report: Report) -> QuerySet[Report]:
+    """The report while this worker's attempt still holds it (not requeued since)."""
+    return Report.objects.filter(
+        pk=report.pk, status=ReportStatus.RUNNING, attempts=report.attempts
+    )
+
+
 def _progress(report: Report, percent: int) -> None:
-    Report.objects.filter(pk=report.pk, status=ReportStatus.RUNNING).update(progress=percent)
+    _this_attempt(report).update(progress=percent)
 
 
 def _prepare(report: Report, *, now: dt.datetime) -> None:
@@ -300,6 +323,7 @@ def _prepare(report: Report, *, now: dt.datetime) -> None:
     report.pdf.save(f"{stem}.pdf", ContentFile(pdf), save=False)
     report.xlsx.save(f"{stem}.xlsx", ContentFile(xlsx), save=False)
     with transaction.atomic():
+        # Whichever try finishes first makes the report ready (even one taken for dead).
         done = Report.objects.filter(pk=report.pk, status=ReportStatus.RUNNING).update(
             status=ReportStatus.DONE,
             progress=100,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -337,7 +337,9 @@ def _json_sums(
     `first` (current, previous), in one pass in the database: `jsonb_each_text` on
     PostgreSQL, `json_each` on SQLite. Decoding every row's JSON in Python cost ~1.5 s
     for a year of a ministry; one query per dimension ~0.2 s each."""
-    inner, params = summaries.values("day", "submitted_by").query.sql_with_params()
+    rows = summaries.values("day", "submitted_by")
+    connection = connections[rows.db]  # the replica inside `reads_from_replica()`
+    inner, params = rows.query.sql_with_params()
     day = connection.ops.adapt_datefield_value(first)
     names = ", ".join(["(%s)"] * len(dimensions))
     if connection.vendor == "postgresql":
@@ -498,12 +500,9 @@ def insights_answer_days(
     owning centre's calendar (buckets of `tawasul.insights.summary.ANSWER_DAYS`), with the
     previous period's (one query)."""
     both, _now, _before = _day_split(period)
-    inner, params = (
-        _summaries(user, entity, period=period)
-        .filter(both)
-        .values("day", "answer_days")
-        .query.sql_with_params()
-    )
+    rows = _summaries(user, entity, period=period).filter(both).values("day", "answer_days")
+    connection = connections[rows.db]  # the replica inside `reads_from_replica()`
+    inner, params = rows.query.sql_with_params()
     day = connection.ops.adapt_datefield_value(period.first)
     if connection.vendor == "postgresql":
         sql = (

@@ -6,6 +6,9 @@ UTC, on the same day. Each periodic job is idempotent: a report of the same kind
 and scope is made once (unique constraints), and preparing a report is claimed by one
 conditional UPDATE, so the job may run on any number of consumers, or twice, and still
 make and mail each report once. `now` is for tests and operators re-running a day.
+
+Every ten minutes a recovery sweep requeues what a dead worker or a lost message left
+behind and retries failed weekly and monthly reports (`reports_recover`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from tawasul.insights.report_models import ReportKind
+from tawasul.insights.report_recovery import reports_recover
 from tawasul.insights.reports import report_generate, reports_periodic_run
 
 # 07:00 Asia/Riyadh, expressed in the queue's UTC clock.
@@ -34,8 +38,15 @@ def report_monthly_task(now: dt.datetime | None = None) -> int:
     return reports_periodic_run(kind=ReportKind.MONTHLY, now=now)
 
 
+@db_periodic_task(crontab(minute="*/10"))
+def reports_recover_task(now: dt.datetime | None = None) -> dict[str, int]:
+    """Every ten minutes: requeue stalled reports, retry failed periodic ones after their
+    back-off, enqueue again those no worker took; how many of each."""
+    return reports_recover(now=now)
+
+
 @db_task()
 def report_generate_task(report_id: int) -> str:
-    """Prepare one queued report (on demand); its status afterwards."""
+    """Prepare one queued report (on demand, retried or recovered); its status afterwards."""
     report = report_generate(report_id=report_id)
     return report.status if report is not None else ""
