@@ -86,6 +86,8 @@ def test_first_contact_resolution_excludes_follow_ups_and_transfers(
 ) -> None:  # type: ignore[no-untyped-def]
     today = DailySummary.objects.get(day=timezone.localdate(), entity=ministry.riyadh)
     assert (today.answered, today.answered_first_contact) == (3, 1)  # A of A, B, C
+    agent, agent2 = staff.riyadh_agent.pk, staff.riyadh_agent2.pk
+    assert today.answered_by == {str(agent): 2, str(agent2): 1}  # A and B, C
     makkah = DailySummary.objects.get(day=timezone.localdate(), entity=ministry.makkah)
     assert (makkah.answered, makkah.answered_first_contact) == (1, 0)  # D was forwarded
 

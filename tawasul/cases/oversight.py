@@ -6,6 +6,7 @@ the user may reach through `directory.access`; no query per agent or per entity.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tawasul.cases.models import Event, EventKind, Request
-from tawasul.cases.queues import IN_HAND, Queue, queue_requests
+from tawasul.cases.queues import IN_HAND, Queue, queue_condition, queue_requests
 from tawasul.cases.services import request_assign
 from tawasul.core.errors import DomainError
 from tawasul.directory import access
@@ -78,39 +79,46 @@ def team_workload(
     now: dt.datetime | None = None,
     answered_from: dt.datetime | None = None,
     answered_to: dt.datetime | None = None,
+    answered_counts: Mapping[int, int] | None = None,
 ) -> list[AgentLoad]:
     """Per team member (and anyone else holding requests there): open requests, overdue,
     and answers given from `answered_from` (midnight in Riyadh by default) until
-    `answered_to` (now). Three queries whatever the team's size."""
+    `answered_to` (now) — or `answered_counts` by user id when the caller has them (the
+    dashboards read them from their summary). Four queries whatever the team's size."""
     now = now or timezone.now()
     answered_when = Q(created_at__gte=answered_from or day_start(now))
     if answered_to is not None:
         answered_when &= Q(created_at__lt=answered_to)
     scope = access.requests_for(user, P.ASSIGN)
+    # Overdue requests are in hand too: only the open rows are read (a partial index).
     loads = {
         row["assignee"]: row
-        for row in scope.filter(assignee__isnull=False)
+        for row in scope.filter(open_q(), assignee__isnull=False)
         .order_by()
         .values("assignee")
         .annotate(
-            open=Count("pk", filter=open_q()),
-            overdue=Count("pk", filter=_in_queue(user, Queue.OVERDUE, now)),
+            open=Count("pk"),
+            overdue=Count("pk", filter=queue_condition(Queue.OVERDUE, user, now)),
         )
     }
-    answered = {
-        row["actor_user"]: row["n"]
-        for row in Event.objects.filter(
-            answered_when,
-            kind=EventKind.ANSWERED,
-            request__in=scope.values("pk"),
-            actor_user__isnull=False,
-        )
-        .order_by()
-        .values("actor_user")
-        .annotate(n=Count("pk"))
-    }
+    # The answers each listed person gave, wherever the request is now: a person's work
+    # (read through the insights' partial index on answer events, not the request table).
+    members = list(team_members(user).values_list("pk", flat=True))
+    answered = (
+        answered_counts
+        if answered_counts is not None
+        else {
+            row["actor_user"]: row["n"]
+            for row in Event.objects.filter(
+                answered_when, kind=EventKind.ANSWERED, actor_user__in=[*members, *loads]
+            )
+            .order_by()
+            .values("actor_user")
+            .annotate(n=Count("pk"))
+        }
+    )
     people = get_user_model().objects.filter(
-        Q(pk__in=team_members(user).values("pk")) | Q(pk__in=[*loads, *answered], is_active=True)
+        Q(pk__in=members) | Q(pk__in=list(loads), is_active=True)
     )
     rows = [
         AgentLoad(

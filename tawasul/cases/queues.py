@@ -91,11 +91,13 @@ def queue_requests(
     queue = Queue(queue)
     permission = Permission.WORK if queue is Queue.UNASSIGNED else Permission.VIEW
     return access.requests_for(user, permission).filter(
-        _queue_condition(queue, user, now or timezone.now())
+        queue_condition(queue, user, now or timezone.now())
     )
 
 
-def _queue_condition(queue: Queue, user: User, now: datetime) -> Q:
+def queue_condition(queue: Queue, user: User, now: datetime) -> Q:
+    """The condition of one of the console's queues, before the access layer's scope:
+    a figure counting a queue's requests filters by it, so it counts what the queue lists."""
     late = (
         Q(sla_stage__in=_LATE_STAGES)
         | Q(sla_resolution_state=SlaState.BREACHED)

@@ -43,6 +43,8 @@ class SummaryFields(models.Model):
     forwarded = models.PositiveIntegerField(_("forwarded"), default=0)
     # of the entity's forwards, those returned to it that day as misrouted
     misrouted = models.PositiveIntegerField(_("returned as misrouted"), default=0)
+    # answers by the staff member who gave them: {"<user id>": n, …}
+    answered_by = models.JSONField(_("answers by staff member"), default=dict)
     # answers by working days taken: {"1": n, "3": n, "5": n, "10": n, "more": n}
     answer_days = models.JSONField(_("answers by working days taken"), default=dict)
     summarised_at = models.DateTimeField(_("summarised at"))

@@ -286,15 +286,17 @@ def insights_volumes(
     both, now, before = _day_split(period)
     in_json = [dimension for dimension in dimensions if dimension in _JSON_DIMENSIONS]
     from_json = _json_sums(summaries.filter(both), in_json, period.first) if in_json else {}
+    by_entity = (
+        _entity_counts(summaries.filter(both), now, before)
+        if {"entity", "region"} & set(dimensions)
+        else {}
+    )
     volumes = {}
     for dimension in dimensions:
-        counts = (
-            from_json.get(dimension, {})
-            if dimension in _JSON_DIMENSIONS
-            else _entity_counts(
-                summaries.filter(both), now, before, by_region=dimension == "region"
-            )
-        )
+        if dimension in _JSON_DIMENSIONS:
+            counts = from_json.get(dimension, {})
+        else:
+            counts = _by_region(by_entity) if dimension == "region" else _by_key(by_entity)
         labels = _labels(dimension, counts.keys())
         rows = [
             VolumeRow(
@@ -316,18 +318,32 @@ _JSON_DIMENSIONS = ("kind", "channel", "category")
 
 
 def _entity_counts(
-    summaries: QuerySet[DailySummary], now: Q, before: Q, *, by_region: bool
-) -> dict[str, tuple[int, int]]:
+    summaries: QuerySet[DailySummary], now: Q, before: Q
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """Submissions (current, previous) by entity and its region, in one query."""
     rows = summaries.values("entity_id", "entity__region").annotate(
         current=Sum("submitted", filter=now, default=0),
         previous=Sum("submitted", filter=before, default=0),
     )
-    counts: dict[str, tuple[int, int]] = {}
-    for row in rows:
-        key = row["entity__region"] if by_region else str(row["entity_id"])
-        was = counts.get(key, (0, 0))
-        counts[key] = (was[0] + row["current"], was[1] + row["previous"])
-    return counts
+    return {
+        (row["entity_id"], row["entity__region"]): (row["current"], row["previous"]) for row in rows
+    }
+
+
+def _by_key(
+    counts: dict[tuple[int, str], tuple[int, int]],
+) -> dict[str, tuple[int, int]]:
+    return {str(entity_id): pair for (entity_id, _region), pair in counts.items()}
+
+
+def _by_region(
+    counts: dict[tuple[int, str], tuple[int, int]],
+) -> dict[str, tuple[int, int]]:
+    regions: dict[str, tuple[int, int]] = {}
+    for (_entity_id, region), (current, previous) in counts.items():
+        was = regions.get(region, (0, 0))
+        regions[region] = (was[0] + current, was[1] + previous)
+    return regions
 
 
 def _json_sums(
@@ -474,6 +490,38 @@ def insights_backlog_ageing(
     ]
 
 
+def _map_sums(
+    summaries: QuerySet[Any], field: str, period: ReportPeriod, *, previous: bool = True
+) -> dict[str, tuple[int, int]]:
+    """Sum a JSON map field of the summary rows (`{"key": n, …}`) over the period and the
+    one before it (unless `previous` is False: then its sums are 0), key by key, in the
+    database (one query): `jsonb_each_text` on PostgreSQL, `json_each` on SQLite."""
+    both, now, _before = _day_split(period)
+    rows = summaries.filter(both if previous else Q(day__lte=period.last) & now).values(
+        "day", field
+    )
+    connection = connections[rows.db]  # the replica inside `reads_from_replica()`
+    inner, params = rows.query.sql_with_params()
+    day = connection.ops.adapt_datefield_value(period.first)
+    column = connection.ops.quote_name(field)
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT kv.key, SUM(kv.value::int) FILTER (WHERE s.day >= %s), "  # noqa: S608
+            "SUM(kv.value::int) FILTER (WHERE s.day < %s) "
+            f"FROM ({inner}) s CROSS JOIN LATERAL jsonb_each_text(s.{column}) kv "
+            "GROUP BY kv.key"
+        )
+    else:
+        sql = (
+            "SELECT kv.key, SUM(CASE WHEN s.day >= %s THEN kv.value ELSE 0 END), "  # noqa: S608
+            "SUM(CASE WHEN s.day < %s THEN kv.value ELSE 0 END) "
+            f"FROM ({inner}) s, json_each(s.{column}) kv GROUP BY kv.key"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day, day, *params])  # Django's own inner query, values bound
+        return {str(key): (int(now or 0), int(was or 0)) for key, now, was in cursor.fetchall()}
+
+
 # --- time to answer --------------------------------------------------------------------
 
 ANSWER_DAY_LABELS: dict[str, Any] = {
@@ -499,27 +547,7 @@ def insights_answer_days(
     """How many working days the period's answers took, from submission to answer, in the
     owning centre's calendar (buckets of `tawasul.insights.summary.ANSWER_DAYS`), with the
     previous period's (one query)."""
-    both, _now, _before = _day_split(period)
-    rows = _summaries(user, entity, period=period).filter(both).values("day", "answer_days")
-    connection = connections[rows.db]  # the replica inside `reads_from_replica()`
-    inner, params = rows.query.sql_with_params()
-    day = connection.ops.adapt_datefield_value(period.first)
-    if connection.vendor == "postgresql":
-        sql = (
-            "SELECT kv.key, SUM(kv.value::int) FILTER (WHERE s.day >= %s), "  # noqa: S608
-            "SUM(kv.value::int) FILTER (WHERE s.day < %s) "
-            f"FROM ({inner}) s CROSS JOIN LATERAL jsonb_each_text(s.answer_days) kv "
-            "GROUP BY kv.key"
-        )
-    else:
-        sql = (
-            "SELECT kv.key, SUM(CASE WHEN s.day >= %s THEN kv.value ELSE 0 END), "  # noqa: S608
-            "SUM(CASE WHEN s.day < %s THEN kv.value ELSE 0 END) "
-            f"FROM ({inner}) s, json_each(s.answer_days) kv GROUP BY kv.key"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [day, day, *params])  # Django's own inner query, values bound
-        sums = {str(key): (int(now or 0), int(was or 0)) for key, now, was in cursor.fetchall()}
+    sums = _map_sums(_summaries(user, entity, period=period), "answer_days", period)
     return [
         AnswerDays(
             key=key,
@@ -596,10 +624,13 @@ def insights_workload(
     *, user: User, period: ReportPeriod, now: dt.datetime | None = None
 ) -> list[AgentLoad]:
     """Per member of the teams the user supervises (ASSIGN reach): requests in hand and
-    overdue now, and the answers they gave in the period — the oversight page's workload
-    over the dashboard's period (three queries). Empty for a user who supervises no team:
-    a viewer of figures does not see named staff."""
-    return team_workload(user=user, now=now, answered_from=period.start, answered_to=period.end)
+    overdue now, and the answers they gave in the period, wherever the request is now —
+    the oversight page's workload over the dashboard's period, the answers counted from
+    the summary (`answered_by`, so a year costs what a day does). Empty for a user who
+    supervises no team: a viewer of figures does not see named staff."""
+    answered = _map_sums(_summaries(None, period=period), "answered_by", period, previous=False)
+    counts = {int(key): current for key, (current, _previous) in answered.items() if key.isdigit()}
+    return team_workload(user=user, now=now, answered_counts=counts)
 
 
 # --- league table ------------------------------------------------------------------------

@@ -94,6 +94,7 @@ def insights_summarise(*, first: dt.date, last: dt.date) -> int:
         summary.answered_transferred = group["transferred"]
         summary.answered_first_contact = group["first_contact"]
     _transfers(rows, start, end, row)
+    _answerers(rows, start, end, row)
     _answer_days(rows, start, end, row)
     with transaction.atomic():
         DailySummary.objects.filter(day__gte=first, day__lte=last).delete()
@@ -138,8 +139,10 @@ def _months_rewrite(first: dt.date, last: dt.date, *, now: dt.datetime) -> None:
             into = month.submitted_by.setdefault(dimension, {})
             for key_, n in counts.items():
                 into[key_] = into.get(key_, 0) + n
-        for bucket, n in day.answer_days.items():
-            month.answer_days[bucket] = month.answer_days.get(bucket, 0) + n
+        for field in ("answer_days", "answered_by"):
+            into, counts = getattr(month, field), getattr(day, field)
+            for key_, n in counts.items():
+                into[key_] = into.get(key_, 0) + n
     MonthlySummary.objects.filter(day__gte=month_first, day__lt=month_end).delete()
     MonthlySummary.objects.bulk_create(months.values(), batch_size=2000)
 
@@ -241,6 +244,29 @@ def _transfers(
             row(day, data["from_entity"]).forwarded += 1
         elif kind == EventKind.RETURNED and data.get("to_entity"):
             row(day, data["to_entity"]).misrouted += 1
+
+
+def _answerers(
+    rows: dict[tuple[dt.date, int], DailySummary],
+    start: dt.datetime,
+    end: dt.datetime,
+    row: Any,
+) -> None:
+    """Who gave the days' answers (`answered_by`), under the entity holding the request
+    now, on the day of the answer event: the staff workload's answers in a period."""
+    zone = timezone.get_current_timezone()
+    answers = (
+        Event.objects.filter(
+            kind=EventKind.ANSWERED,
+            created_at__gte=start,
+            created_at__lt=end,
+            actor_user__isnull=False,
+        )
+        .values_list("request__entity_id", "actor_user_id", "created_at")
+        .order_by()
+    )
+    for entity_id, actor, at in answers.iterator(chunk_size=5000):
+        _add(row(at.astimezone(zone).date(), entity_id).answered_by, actor, 1)
 
 
 def _add(counts: dict[str, int], key: Any, n: int) -> None:
