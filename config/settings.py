@@ -278,6 +278,15 @@ TAWASUL_REPORT_MAX_ATTEMPTS = int(os.environ.get("TAWASUL_REPORT_MAX_ATTEMPTS", 
 # Satisfaction survey: how long an invitation link works; scores at or below this flag the request.
 TAWASUL_SURVEY_TTL_DAYS = int(os.environ.get("TAWASUL_SURVEY_TTL_DAYS", "14"))
 TAWASUL_SURVEY_LOW_SCORE = int(os.environ.get("TAWASUL_SURVEY_LOW_SCORE", "2"))
+# Arabic text understanding (issue 12): where trained classifiers are kept, the confidence
+# below which a suggestion abstains (manual triage), the fewest answered requests to train
+# on, how far back similar requests are looked for, and the spike score that makes a rise
+# an emerging issue.
+TAWASUL_MODEL_DIR = Path(os.environ.get("TAWASUL_MODEL_DIR", VAR_DIR / "models"))
+TAWASUL_SUGGESTION_THRESHOLD = float(os.environ.get("TAWASUL_SUGGESTION_THRESHOLD", "0.5"))
+TAWASUL_CLASSIFIER_MIN_SAMPLES = int(os.environ.get("TAWASUL_CLASSIFIER_MIN_SAMPLES", "50"))
+TAWASUL_SIMILAR_DAYS = int(os.environ.get("TAWASUL_SIMILAR_DAYS", "90"))
+TAWASUL_EMERGING_SCORE = float(os.environ.get("TAWASUL_EMERGING_SCORE", "3.0"))
 # Quality review: the share (%) of each centre's weekly answers sampled at random.
 TAWASUL_QA_SAMPLE_PERCENT = int(os.environ.get("TAWASUL_QA_SAMPLE_PERCENT", "10"))
 # SLA: a misrouted request sent back restarts its clock; an escalation also hands the

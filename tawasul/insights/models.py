@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tawasul.directory.models import Entity
 from tawasul.insights.report_models import *  # noqa: F403 (the reports' models live there)
+from tawasul.insights.text_models import *  # noqa: F403 (the text models' rows live there)
 
 
 class SummaryFields(models.Model):

@@ -50,3 +50,8 @@ def report_generate_task(report_id: int) -> str:
     """Prepare one queued report (on demand, retried or recovered); its status afterwards."""
     report = report_generate(report_id=report_id)
     return report.status if report is not None else ""
+
+
+# The text understanding's jobs live in their own modules; importing them here registers
+# them with the queue (Huey discovers each app's `tasks` module).
+from tawasul.insights import classifier_tasks, emerging_tasks  # noqa: E402, F401
