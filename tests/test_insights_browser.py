@@ -22,7 +22,8 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 
 
-@pytest.mark.django_db(transaction=True)
+# "__all__": the dashboard reads the replica alias when one is configured (CI's mirror)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_supervisor_reads_the_month_right_to_left_and_drills_into_a_queue(
     page: Page, live_server, ministry: Ministry, staff: Staff, sara: Beneficiary
 ) -> None:
