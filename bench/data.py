@@ -14,7 +14,8 @@ descriptions filled from `tawasul.demo.texts`, statuses by age (old requests
 closed, a recent open backlog, some of it overdue), SLA columns consistent with
 the status (the central centre's business calendar, default targets), valid
 unique tracking numbers, events for the submission and every status change,
-and replies for answered requests.
+replies for answered requests, and each request's search text (its subject,
+description and messages normalised, as the services write it).
 
 PostgreSQL: COPY with the secondary indexes dropped and rebuilt after, foreign
 key triggers off during the load (`session_replication_role = replica`), then
@@ -391,6 +392,7 @@ REQUEST_COLUMNS = (
     "sla_remaining_minutes",
     "sla_stage",
     "sla_next_at",
+    "search_text",
 )
 _TRANSFER_COLUMN = REQUEST_COLUMNS.index("transfer_count")
 EVENT_COLUMNS = (
@@ -437,6 +439,15 @@ class Clock:
         """`start` plus business minutes, computed from the start's quarter hour."""
         quarter = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
         return self.add(quarter, minutes)
+
+
+@functools.lru_cache(maxsize=TEXT_POOL * 4)
+def _search_text(text: str) -> str:
+    """One text's searchable form, kept: the generator draws from a pool of a few
+    thousand subjects, descriptions and replies."""
+    from tawasul.cases.search import search_text_of
+
+    return search_text_of(text)
 
 
 def _cumulative(pairs: Sequence[tuple[str, int]]) -> tuple[list[str], list[int]]:
@@ -583,6 +594,9 @@ class RequestMaker:
             pk=pk, status=status, created=created, moments=moments, agent=agent, row=row, due=due
         )
         request[_TRANSFER_COLUMN] = self._transfers(pk, draft.entity_id, created, events)
+        # What `request_submit` and each message's service write (tawasul.cases.search).
+        texts = (draft.subject, draft.description, *(message[4] for message in messages))
+        request.append(" ".join(filter(None, map(_search_text, texts))))
         return Generated(request=request, events=events, messages=messages)
 
     def _transfers(

@@ -264,7 +264,7 @@ def test_arabic_word_search_finds_the_subjects_containing_it(
     assert other.tracking_number not in found
 
 
-def test_subject_search_can_use_the_trigram_index_on_postgresql(
+def test_text_search_can_use_the_trigram_index_on_postgresql(
     ministry: Ministry, sara: Beneficiary
 ) -> None:
     from django.db import connection, transaction
@@ -280,7 +280,7 @@ def test_subject_search_can_use_the_trigram_index_on_postgresql(
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
         plan = search.order_by().values("pk").explain()
-    assert "req_subject_trgm" in plan, plan
+    assert "req_search_trgm" in plan, plan
 
 
 def test_date_range_filter_uses_local_dates(

@@ -459,6 +459,7 @@ def test_every_table_downloads_in_one_workbook(client, staff, week) -> None:  # 
         "volume-category",
         "volume-entity",
         "volume-region",
+        "emerging",
         "answer-days",
         "league",
         "routing",

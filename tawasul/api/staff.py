@@ -48,9 +48,12 @@ from tawasul.api.staff_schemas import (
     RequestFilters,
     RequestPageOut,
     RequestSummaryOut,
+    SimilarOut,
+    SimilarQuery,
     bilingual,
     detail_out,
     message_out,
+    similar_out,
     summary_out,
 )
 from tawasul.cases import services as svc
@@ -72,6 +75,7 @@ from tawasul.core.ids import tracking_number_parse
 from tawasul.directory import access
 from tawasul.directory.access import Permission
 from tawasul.directory.models import Entity
+from tawasul.insights.similar import similar_requests
 
 router = Router(tags=["staff"])
 read = StaffAuth(Scope.REQUESTS_READ)
@@ -221,6 +225,22 @@ def request_reveal(
     person = svc.request_reveal_beneficiary(request=_case(user, tracking_number, P.VIEW), by=user)
     response["Cache-Control"] = "private, no-store"
     return ContactOut(name=person.full_name, mobile=person.mobile, email=person.email)
+
+
+@router.get(
+    "/requests/{tracking_number}/similar",
+    auth=read,
+    response={200: list[SimilarOut], **ERRORS},
+    summary="Requests like this one (near-duplicates and related), best first",
+)
+def request_similar(
+    request: HttpRequest, tracking_number: str, query: Query[SimilarQuery]
+) -> list[SimilarOut]:
+    user = _staff(request)
+    ensure_known_parameters(request, ("limit",))
+    case = _case(user, tracking_number, P.VIEW)
+    found = similar_requests(user=user, request=case, limit=query.limit)
+    return [similar_out(row) for row in found]
 
 
 # --- acting -----------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from tawasul.console.workspace_forms import ResolutionCode
 from tawasul.console.workspace_views import staff_timeline
 from tawasul.directory import access
 from tawasul.directory.models import Entity
+from tawasul.insights.similar import SimilarReason, SimilarRequest
 from tawasul.sla.selectors import request_sla_view
 
 MAX_LIMIT = 100
@@ -88,7 +89,11 @@ class RequestFilters(Schema):
     assignee: Text | None = Field(
         None, max_length=150, description="`me`, `none`, a user id or a username"
     )
-    q: Text | None = Field(None, max_length=200, description="A tracking number or subject words")
+    q: Text | None = Field(
+        None,
+        max_length=200,
+        description="A tracking number, or words found in the subject, description or thread",
+    )
     submitted_from: Day | None = Field(None, alias="from")
     submitted_to: Day | None = Field(None, alias="to")
     sort: Sort = Sort.NEWEST
@@ -139,6 +144,10 @@ class PriorityIn(Schema):
 
 class CategoryIn(Schema):
     category_id: Id
+
+
+class SimilarQuery(Schema):
+    limit: int = Field(8, ge=1, le=20, description="How many similar requests, at most")
 
 
 # --- output -----------------------------------------------------------------------------
@@ -262,6 +271,30 @@ class LinkedOut(Schema):
     status: str
 
 
+class SimilarOut(Schema):
+    """A request like the one asked about (never anything about its beneficiary)."""
+
+    tracking_number: str
+    tracking_display: str
+    subject: str
+    status: str
+    kind: str
+    category: NamedOut
+    entity: NamedOut
+    created_at: datetime
+    score: float = Field(
+        ge=0,
+        le=1,
+        description="0.70·text + 0.15·same beneficiary + 0.10·same entity + 0.05·same "
+        "category (the last two within the period)",
+    )
+    text_score: float = Field(ge=0, le=1, description="Cosine similarity of the texts")
+    reasons: list[SimilarReason]
+    near_duplicate: bool = Field(description="Score of 0.80 or more")
+    linked: bool = Field(description="Already linked to the request asked about")
+    merged: bool = Field(description="The request asked about was merged into this one")
+
+
 class RequestDetailOut(RequestSummaryOut):
     description: str
     resolution: str
@@ -328,6 +361,26 @@ def summary_out(case: Request, now: datetime) -> RequestSummaryOut:
         created_at=case.created_at,
         updated_at=case.updated_at,
         transfer_count=case.transfer_count,
+    )
+
+
+def similar_out(found: SimilarRequest) -> SimilarOut:
+    other = found.request
+    return SimilarOut(
+        tracking_number=other.tracking_number,
+        tracking_display=other.tracking_display,
+        subject=other.subject,
+        status=other.status,
+        kind=other.kind,
+        category=_named(other.category),
+        entity=_named(other.entity),
+        created_at=other.created_at,
+        score=found.score,
+        text_score=found.text_score,
+        reasons=list(found.reasons),
+        near_duplicate=found.near_duplicate,
+        linked=found.linked,
+        merged=found.merged,
     )
 
 

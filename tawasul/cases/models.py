@@ -185,6 +185,11 @@ class Request(models.Model):
         _("SLA stage"), max_length=10, choices=SlaStage.choices, default=SlaStage.NONE
     )
     sla_next_at = models.DateTimeField(_("next SLA step at"), null=True, blank=True)
+    # Subject, description and every message, normalised and case-folded: what the queues'
+    # search reads (tawasul.cases.search; its index is the migration's, per database).
+    search_text = models.TextField(
+        _("search text"), blank=True, default="", db_default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("request")

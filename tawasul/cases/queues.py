@@ -34,6 +34,7 @@ from tawasul.cases.models import (
     SlaState,
     Status,
 )
+from tawasul.cases.search import search_filter
 from tawasul.core.ids import tracking_number_parse
 from tawasul.directory import access
 from tawasul.directory.access import Permission
@@ -196,7 +197,7 @@ def queue_filter(requests: QuerySet[Request], filters: QueueFilters) -> QuerySet
         requests = (
             requests.filter(tracking_number=digits)
             if digits
-            else requests.filter(subject__icontains=filters.q.strip())
+            else search_filter(requests, filters.q)
         )
     return requests
 

@@ -32,6 +32,7 @@ from tawasul.cases.models import (
     Visibility,
 )
 from tawasul.cases.queues import queue_counts_forget
+from tawasul.cases.search import search_text_append, search_text_of
 from tawasul.cases.workflow import Action, next_status
 from tawasul.channels.outbox import notify_beneficiary
 from tawasul.channels.webhooks import webhooks_enqueue_for_event
@@ -186,13 +187,15 @@ def _message(
     from_beneficiary: bool = False,
     visibility: str = Visibility.PUBLIC,
 ) -> Message:
-    return Message.objects.create(
+    message = Message.objects.create(
         request=request,
         author_user_id=by.pk if by is not None else None,
         from_beneficiary=from_beneficiary,
         visibility=visibility,
         body=_text(body, field="body", minimum=1, maximum=10_000),
     )
+    search_text_append(request, message.body)  # notes too: staff search only (decision 0011)
+    return message
 
 
 # --- submission -----------------------------------------------------------------
@@ -235,6 +238,7 @@ def request_submit(
         subject=subject,
         description=description,
         entity=receiving,
+        search_text=search_text_of(subject, description),
     )
     with transaction.atomic():
         sla_clock_prepare(request)  # the clocks go in with the INSERT

@@ -48,6 +48,7 @@ STAFF_NOTIFICATIONS = (
     "survey_low_rating",
     "objection_overdue",  # an objection past its review due date, to the reviewing centre
     "report_ready",  # a periodic report to its subscribers (a link, never the figures)
+    "emerging_issues",  # new emerging issues, to the central centre (a link, no figures)
 )
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
@@ -93,6 +94,8 @@ def notification_context(message: OutboxMessage) -> dict[str, Any]:
         "survey_url": str(message.context.get("survey_url") or ""),
         # "report_ready": the report's page in the console.
         "report_url": str(message.context.get("report_url") or ""),
+        # "emerging_issues": the insights dashboard's period of the issues.
+        "dashboard_url": str(message.context.get("dashboard_url") or ""),
     }
 
 

@@ -11,6 +11,7 @@ import io
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -19,10 +20,21 @@ from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tawasul.cases.models import Category
 from tawasul.cases.queues import Queue
 from tawasul.console.access import staff_required
 from tawasul.core.errors import InvalidInput
 from tawasul.core.replica import reads_from_replica
+from tawasul.insights.emerging import (
+    EMERGING_MINIMUM,
+    EMERGING_RISE,
+    IssueRow,
+    TopIssues,
+    issue_scores,
+    issues_top,
+)
+from tawasul.insights.emerging_clusters import issue_clusters
+from tawasul.insights.models import IssueDimension
 from tawasul.insights.periods import GRAIN_LABELS, Grain, ReportPeriod, period_parse
 from tawasul.insights.selectors import (
     DIMENSIONS,
@@ -148,6 +160,61 @@ def _volume_tables(request: HttpRequest, period: ReportPeriod) -> list[dict[str,
     return tables
 
 
+def _issue_rows(
+    rows: list[IssueRow], period: ReportPeriod, grain: str
+) -> list[tuple[IssueRow, str, str]]:
+    """Each issue with the queue listing its requests and, for a category, the address of
+    its sub-issues (clusters) on this page."""
+    linked = []
+    for row in rows:
+        queue = _queue_url(Queue.SUBTREE, **{row.dimension: row.key}, **_period_params(period))
+        clusters = ""
+        if row.dimension == IssueDimension.CATEGORY:
+            query = urlencode({"grain": grain, "on": period.first.isoformat(), "clusters": row.key})
+            clusters = f"?{query}#issue-clusters"
+        linked.append((row, queue, clusters))
+    return linked
+
+
+def _issues_section(request: HttpRequest, period: ReportPeriod, grain: str) -> dict[str, Any]:
+    """Top categories and entities by volume and by rise, emerging ones marked; the
+    clusters of the category asked for (`?clusters=<id>`), over the requests in scope."""
+    top: TopIssues = issues_top(user=request.user, period=period)
+    titles = {
+        (IssueDimension.CATEGORY, "volume"): _("Categories with the most requests"),
+        (IssueDimension.CATEGORY, "rise"): _("Categories that rose the most"),
+        (IssueDimension.ENTITY, "volume"): _("Entities with the most requests"),
+        (IssueDimension.ENTITY, "rise"): _("Entities that rose the most"),
+    }
+    tables = [
+        {
+            "id": f"{dimension}-{order}",
+            "dimension": dimension,
+            "title": title,
+            "label": IssueDimension(dimension).label,
+            "rows": _issue_rows(
+                (top.by_volume if order == "volume" else top.by_rise)[dimension], period, grain
+            ),
+        }
+        for (dimension, order), title in titles.items()
+    ]
+    chosen = request.GET.get("clusters", "")
+    category = (
+        Category.objects.filter(pk=int(chosen), depth=1).first() if chosen.isdigit() else None
+    )
+    return {
+        "tables": tables,
+        "emerging": len(top.emerging),
+        "threshold": settings.TAWASUL_EMERGING_SCORE,
+        "minimum": EMERGING_MINIMUM,
+        "rise": round(100 * EMERGING_RISE),
+        "clusters_of": category.name if category else "",
+        "clusters": issue_clusters(category=category, period=period, user=request.user)
+        if category
+        else [],
+    }
+
+
 @require_GET
 @staff_required
 @reads_from_replica()
@@ -180,6 +247,7 @@ def insights(request: HttpRequest) -> HttpResponse:
         "backlog": headline.backlog,
         "chart": _chart(insights_trend(user=request.user, period=period)),
         "volumes": _volume_tables(request, period),
+        "issues": _issues_section(request, period, grain),
         "ageing": [
             (
                 bucket,
@@ -251,6 +319,29 @@ def _workload_table(user: Any, period: ReportPeriod) -> Table:
     ]
 
 
+def _emerging_table(user: Any, period: ReportPeriod) -> Table:
+    header = [_("Category or entity"), _("Name"), _("Requests"), _("Expected"), _("Baseline")]
+    header += [_("Seasonal factor"), _("Score"), _("Change from expected (%)"), _("Emerging")]
+    rows = sorted(
+        issue_scores(user=user, period=period),
+        key=lambda row: (row.dimension, -(row.spike.score or 0.0), row.label),
+    )
+    return header, [
+        [
+            IssueDimension(row.dimension).label,
+            row.label,
+            row.spike.observed,
+            row.spike.expected,
+            row.spike.baseline,
+            row.spike.season,
+            row.spike.score,
+            row.spike.rise_percent,
+            _("Yes") if row.spike.emerging else _("No"),
+        ]
+        for row in rows
+    ]
+
+
 def _ageing_table(user: Any, period: ReportPeriod) -> Table:
     return [_("Age"), _("Requests in hand")], [
         [bucket.label, bucket.count] for bucket in insights_backlog_ageing(user=user)
@@ -264,6 +355,7 @@ _TABLES = {
     "routing": _routing_table,
     "workload": _workload_table,
     "ageing": _ageing_table,
+    "emerging": _emerging_table,
 }
 
 
@@ -301,6 +393,7 @@ def _csv(request: HttpRequest, period: ReportPeriod, table: str) -> HttpResponse
 XLSX_TABLES = [
     "trend",
     *(f"volume-{dimension}" for dimension in DIMENSIONS),
+    "emerging",
     "answer-days",
     "league",
     "routing",

@@ -10,6 +10,8 @@ from tawasul.console import (
     quality_views,
     queue_views,
     report_views,
+    similar_views,
+    suggestion_views,
     token_views,
     workspace_views,
 )
@@ -21,7 +23,9 @@ urlpatterns = [
     path("", staff_required(console_home), name="home"),
     *auth_views.urlpatterns,
     *queue_views.urlpatterns,
+    *suggestion_views.urlpatterns,
     *workspace_views.urlpatterns,
+    *similar_views.urlpatterns,
     *intake_views.urlpatterns,
     *oversight_views.urlpatterns,
     *insights_views.urlpatterns,

@@ -46,6 +46,8 @@ from tawasul.cases.workflow import Action, allowed_actions
 from tawasul.channels.outbox import recipient_masked
 from tawasul.console import workspace_forms as wf
 from tawasul.console.access import staff_required
+from tawasul.console.similar_views import similar_panel
+from tawasul.console.suggestion_views import suggestion_panel_context
 from tawasul.core.errors import DomainError, InvalidInput, NotFound
 from tawasul.core.ids import tracking_number_display
 from tawasul.directory import access
@@ -389,6 +391,8 @@ def _page(
         "forms": forms_,
         "can_view_merged_into": case.merged_into_id is not None
         and access.requests_for(user).filter(pk=case.merged_into_id).exists(),
+        "similar": similar_panel(http, case) if "similar" in http.GET else None,
+        "suggestion_panel": suggestion_panel_context(http, case),
     }
     return render(http, "console/request.html", context, status=status)
 

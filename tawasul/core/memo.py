@@ -31,6 +31,7 @@ REFERENCE_MODELS = (
     ("directory", "holiday"),
     ("sla", "slapolicy"),
     ("cases", "category"),
+    ("insights", "textmodel"),
 )
 
 _values: dict[Hashable, tuple[float, Any]] = {}

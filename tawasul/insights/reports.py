@@ -42,7 +42,9 @@ from tawasul.directory import access
 from tawasul.directory.access import Permission
 from tawasul.directory.models import Entity
 from tawasul.feedback.models import Objection, ObjectionOutcome
+from tawasul.insights.emerging import ReportIssues, issues_for_report
 from tawasul.insights.periods import Grain, ReportPeriod, period_containing
+from tawasul.insights.report_issues import report_issues_context, report_issues_sheet
 from tawasul.insights.report_models import (
     PERIODIC_KINDS,
     Report,
@@ -269,6 +271,7 @@ class ReportFigures:
     ageing: list[AgeBucket]
     objections: list[NotableObjection]
     objections_upheld: int
+    issues: ReportIssues | None = None  # top and emerging issues, with their clusters
 
 
 def report_generate(*, report_id: int, now: dt.datetime | None = None) -> Report | None:
@@ -370,6 +373,7 @@ def report_figures(*, report: Report, now: dt.datetime) -> ReportFigures:
             for objection in listed[:OBJECTIONS_LISTED]
         ],
         objections_upheld=upheld.count(),
+        issues=issues_for_report(period=period, entity=entity),
     )
 
 
@@ -409,6 +413,7 @@ def _pdf_context(figures: ReportFigures) -> dict[str, Any]:
             for table in figures.volumes
         ],
         "ageing": _age_bars(figures.ageing),
+        "issues": report_issues_context(figures.issues),
     }
 
 
@@ -549,6 +554,9 @@ def report_xlsx(figures: ReportFigures) -> bytes:
                     volume_row.change.delta_percent,
                 ]
             )
+
+    if figures.issues is not None:
+        report_issues_sheet(sheet, figures.issues)
 
     ageing = sheet(_("Backlog by age"), [_("Age"), _("Requests in hand")])
     for bucket in figures.ageing:

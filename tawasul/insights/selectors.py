@@ -87,7 +87,7 @@ def _scope(user: User | None, entity: Entity | None = None) -> QuerySet[Request]
     return requests.order_by()
 
 
-def _summaries(
+def summary_rows(
     user: User | None, entity: Entity | None = None, *, period: ReportPeriod | None = None
 ) -> QuerySet[Any]:
     """The summary rows of the entities the user may view (narrowed to `entity`): monthly
@@ -138,7 +138,7 @@ def insights_headline(
         return Sum(field, filter=when, default=0)
 
     sums = (
-        _summaries(user, entity, period=period)
+        summary_rows(user, entity, period=period)
         .filter(both)
         .aggregate(
             n_submitted=total("submitted", now),
@@ -282,7 +282,7 @@ def insights_volumes(
     one pass over the summary's JSON counts, entity and region from one query each."""
     if set(dimensions) - set(DIMENSIONS):
         raise ValueError(f"dimension must be one of {sorted(DIMENSIONS)}")
-    summaries = _summaries(user, entity, period=period)
+    summaries = summary_rows(user, entity, period=period)
     both, now, before = _day_split(period)
     in_json = [dimension for dimension in dimensions if dimension in _JSON_DIMENSIONS]
     from_json = _json_sums(summaries.filter(both), in_json, period.first) if in_json else {}
@@ -424,7 +424,9 @@ def insights_trend(
     months): one query over the summary's days, summed into the buckets here."""
     per_day = {
         row["day"]: row
-        for row in _summaries(user, entity, period=period if period.grain != Grain.MONTH else None)
+        for row in summary_rows(
+            user, entity, period=period if period.grain != Grain.MONTH else None
+        )
         .filter(day__gte=period.first, day__lte=period.last)
         .values("day")
         .annotate(n_submitted=Sum("submitted"), n_answered=Sum("answered"))
@@ -547,7 +549,7 @@ def insights_answer_days(
     """How many working days the period's answers took, from submission to answer, in the
     owning centre's calendar (buckets of `tawasul.insights.summary.ANSWER_DAYS`), with the
     previous period's (one query)."""
-    sums = _map_sums(_summaries(user, entity, period=period), "answer_days", period)
+    sums = _map_sums(summary_rows(user, entity, period=period), "answer_days", period)
     return [
         AnswerDays(
             key=key,
@@ -589,7 +591,7 @@ def insights_routing(
     both, now, before = _day_split(period)
     rows = [
         row
-        for row in _summaries(user, entity, period=period)
+        for row in summary_rows(user, entity, period=period)
         .filter(both)
         .values("entity_id")
         .annotate(
@@ -628,7 +630,7 @@ def insights_workload(
     the oversight page's workload over the dashboard's period, the answers counted from
     the summary (`answered_by`, so a year costs what a day does). Empty for a user who
     supervises no team: a viewer of figures does not see named staff."""
-    answered = _map_sums(_summaries(None, period=period), "answered_by", period, previous=False)
+    answered = _map_sums(summary_rows(None, period=period), "answered_by", period, previous=False)
     counts = {int(key): current for key, (current, _previous) in answered.items() if key.isdigit()}
     return team_workload(user=user, now=now, answered_counts=counts)
 
@@ -672,7 +674,7 @@ def insights_league(
     time does not outrank a large one with 950 of 1,000; entities with fewer than
     `LEAGUE_MINIMUM` settled answers are listed after, unranked (one query)."""
     rows = (
-        _summaries(user, entity, period=period)
+        summary_rows(user, entity, period=period)
         .filter(day__gte=period.first, day__lte=period.last)
         .values("entity_id")
         .annotate(
