@@ -214,3 +214,26 @@ def test_the_admin_lists_versions_and_only_the_suggestions_within_reach(
     assert "Add text classifier" not in versions.content.decode()
     one = Suggestion.objects.get(request=makkah, target=TextTarget.CATEGORY)
     assert client.get(f"/en/admin/insights/suggestion/{one.pk}/change/").status_code in {302, 404}
+
+
+@pytest.mark.usefixtures("trained")
+def test_triage_shows_a_differing_suggestion_beside_the_row(
+    client, ministry, sara, staff, buses
+) -> None:
+    # given two new requests at Riyadh: one about buses filed under exams, one about exams
+    wrong = filed_under_exams(ministry, sara, "buses")
+    right = filed_under_exams(ministry, sara, "exams")
+    made = {case.pk: suggest(case) for case in (wrong, right)}
+    assert made[wrong.pk] and made[right.pk]
+    # when a Riyadh agent lists the entity's queue
+    client.force_login(staff.riyadh_agent)
+    html = client.get(reverse("console:queue", args=["subtree"])).content.decode()
+    rows = dict(re.findall(r'<tr data-request="(\d+)">(.*?)</tr>', html, re.S))
+    # then the misfiled one shows the suggested category and entity with their confidence
+    shown = rows[str(wrong.pk)]
+    assert 'data-suggested="category"' in shown and "النقل المدرسي" in shown
+    assert 'data-suggested="entity"' in shown and ministry.university.name_ar in shown
+    category = Suggestion.objects.get(request=wrong, target=TextTarget.CATEGORY)
+    assert f"{round(category.confidence * 100)}%" in shown
+    # and the one filed where it belongs shows no suggestion
+    assert "data-suggested" not in rows[str(right.pk)]

@@ -39,6 +39,7 @@ from tawasul.console.services import (
     saved_view_for,
 )
 from tawasul.core.errors import InvalidInput, NotFound
+from tawasul.insights.suggestions import suggestions_differing
 
 RESULTS_TARGET = "queue-results"
 _PAGING = ("after", "before")
@@ -98,6 +99,10 @@ def queue_view(request: HttpRequest, name: str) -> HttpResponse:
         before=params.get("before", ""),
     )
     now = timezone.now()
+    # triage: the routing suggestions that differ from a row's category or entity
+    suggested = suggestions_differing(page.rows)
+    for row in page.rows:
+        setattr(row, "suggested", suggested.get(row.pk, {}))  # noqa: B010 (read by the template)
     context: dict[str, Any] = {
         "queue": queue,
         "queue_name": name,

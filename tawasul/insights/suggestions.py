@@ -104,6 +104,27 @@ def suggestions_for_staff(user: Any, request: Request) -> QuerySet[Suggestion]:
     return Suggestion.objects.filter(request=request).select_related("model", "category", "entity")
 
 
+def suggestions_differing(requests: Iterable[Request]) -> dict[int, dict[str, Suggestion]]:
+    """For a page of a queue (requests the user already may view): the suggestions that
+    did not abstain and differ from the request's category or entity now, by request id
+    and target — what triage shows beside each row (one query)."""
+    rows = {request.pk: request for request in requests}
+    found: dict[int, dict[str, Suggestion]] = {}
+    if not rows:
+        return found
+    suggestions = Suggestion.objects.filter(request__in=list(rows), abstained=False)
+    for suggestion in suggestions.select_related("category", "entity"):
+        request = rows[suggestion.request_id]
+        differs = (
+            suggestion.category_id not in (None, request.category_id)
+            if suggestion.target == TextTarget.CATEGORY
+            else suggestion.entity_id not in (None, request.entity_id)
+        )
+        if differs:
+            found.setdefault(request.pk, {})[suggestion.target] = suggestion
+    return found
+
+
 # --- outcomes ------------------------------------------------------------------------------
 
 
