@@ -224,15 +224,18 @@ def test_triage_shows_a_differing_suggestion_beside_the_row(
     wrong = filed_under_exams(ministry, sara, "buses")
     right = filed_under_exams(ministry, sara, "exams")
     made = {case.pk: suggest(case) for case in (wrong, right)}
-    assert made[wrong.pk] and made[right.pk]
+    assert made[wrong.pk]
+    assert made[right.pk]
     # when a Riyadh agent lists the entity's queue
     client.force_login(staff.riyadh_agent)
     html = client.get(reverse("console:queue", args=["subtree"])).content.decode()
     rows = dict(re.findall(r'<tr data-request="(\d+)">(.*?)</tr>', html, re.S))
     # then the misfiled one shows the suggested category and entity with their confidence
     shown = rows[str(wrong.pk)]
-    assert 'data-suggested="category"' in shown and "النقل المدرسي" in shown
-    assert 'data-suggested="entity"' in shown and ministry.university.name_ar in shown
+    assert 'data-suggested="category"' in shown
+    assert "النقل المدرسي" in shown
+    assert 'data-suggested="entity"' in shown
+    assert ministry.university.name_ar in shown
     category = Suggestion.objects.get(request=wrong, target=TextTarget.CATEGORY)
     assert f"{round(category.confidence * 100)}%" in shown
     # and the one filed where it belongs shows no suggestion
