@@ -588,3 +588,12 @@ def test_the_report_workbook_has_the_issues_sheet(ministry, weekly_report) -> No
     clustered = [row for row in rows if row[0] == "نتائج الاختبارات"]
     assert clustered  # the clusters: words, size, tracking numbers
     assert sum(row[2] for row in clustered) == ON_THE_DAY
+
+
+@pytest.mark.django_db
+def test_a_platform_without_a_directory_has_nobody_to_alert() -> None:
+    from tawasul.directory.models import Entity
+    from tawasul.insights.emerging import alert_recipients
+
+    assert not Entity.objects.exists()
+    assert alert_recipients() == []

@@ -527,7 +527,10 @@ def alert_recipients() -> list[str]:
     """The e-mail addresses of the active supervisors and centre managers of the central
     centre (the root entity's when none is marked central), each once."""
     centre = CareCentre.objects.filter(is_central=True, is_active=True).first()
-    entity_id = centre.entity_id if centre else Entity.get_first_root_node().pk
+    root = Entity.objects.get_first_root_node() if centre is None else None
+    if centre is None and root is None:
+        return []  # no directory yet: nobody to tell
+    entity_id = centre.entity_id if centre is not None else root.pk  # type: ignore[union-attr]
     grants = StaffGrant.objects.filter(
         entity_id=entity_id, role__in=ALERT_ROLES, user__is_active=True
     ).order_by("user_id")
