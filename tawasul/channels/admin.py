@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -12,7 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tawasul.channels.delivery import outbox_retry
-from tawasul.channels.models import OutboxMessage, WebhookDelivery, WebhookSubscription
+from tawasul.channels.models import (
+    ChannelAccount,
+    OutboxMessage,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from tawasul.channels.outbox import recipient_masked
 from tawasul.channels.webhooks import webhook_subscription_set_active, webhooks_redeliver
 
@@ -179,3 +185,51 @@ class WebhookDeliveryAdmin(_DeliveryAdmin):
             % {"count": count},
             messages.SUCCESS if count else messages.WARNING,
         )
+
+
+# --- channel accounts ---------------------------------------------------------------------------
+
+
+class ChannelAccountForm(forms.ModelForm[ChannelAccount]):
+    """The secret is written, never read back: empty keeps the one stored."""
+
+    secret = forms.CharField(
+        label=_("Secret (password, access token or app secret)"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stored encrypted and never shown again. Leave empty to keep the current one."),
+    )
+
+    class Meta:
+        model = ChannelAccount
+        fields = ("name", "kind", "centre", "settings", "is_active")
+
+    def save(self, commit: bool = True) -> ChannelAccount:
+        account = super().save(commit=False)
+        if self.cleaned_data.get("secret"):
+            account.secret_set(self.cleaned_data["secret"])
+        if commit:
+            account.save()
+        return account
+
+
+if TYPE_CHECKING:
+    _AccountAdmin = admin.ModelAdmin[ChannelAccount]
+else:
+    _AccountAdmin = admin.ModelAdmin
+
+
+@admin.register(ChannelAccount)
+class ChannelAccountAdmin(_AccountAdmin):
+    """Each account mapped to the centre that receives its traffic; the secret is never
+    shown (a column says whether one is set)."""
+
+    form = ChannelAccountForm
+    list_display = ("name", "kind", "centre", "is_active", "secret_is_set", "updated_at")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name",)
+
+    @admin.display(boolean=True, description=_("secret set"))
+    def secret_is_set(self, account: ChannelAccount) -> bool:
+        return account.has_secret

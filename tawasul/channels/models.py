@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from tawasul.core.secrets import secret_decrypt, secret_encrypt
 
 
 class OutboxChannel(models.TextChoices):
@@ -151,3 +154,97 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} · {self.get_status_display()}"
+
+
+# --- channel accounts (issue 10) ---------------------------------------------------------------
+
+
+class ChannelKind(models.TextChoices):
+    IMAP = "imap", _("E-mail mailbox (IMAP)")
+    EMAIL_WEBHOOK = "email_webhook", _("E-mail provider webhook")
+    X = "x", _("X (direct messages and mentions)")
+    INSTAGRAM = "instagram", _("Instagram messaging")
+    FACEBOOK = "facebook", _("Facebook Messenger")
+    WHATSAPP = "whatsapp", _("WhatsApp Cloud API")
+    TELEGRAM = "telegram", _("Telegram bot")
+    SMS = "sms", _("SMS gateway")
+    CTI = "cti", _("Call-centre telephony (CTI)")
+
+
+# The settings (not secret) each kind of account needs to work; the secret (a password, an
+# access token, an app secret) is kept apart, encrypted.
+CHANNEL_REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
+    ChannelKind.IMAP: ("host", "username"),
+    ChannelKind.EMAIL_WEBHOOK: ("provider",),
+    ChannelKind.X: ("account_id",),
+    ChannelKind.INSTAGRAM: ("page_id",),
+    ChannelKind.FACEBOOK: ("page_id",),
+    ChannelKind.WHATSAPP: ("phone_number_id",),
+    ChannelKind.TELEGRAM: ("bot_username",),
+    ChannelKind.SMS: ("url", "sender"),
+    ChannelKind.CTI: (),
+}
+
+
+class ChannelAccount(models.Model):
+    """One account the ministry is reached through — a mailbox, a social media account, an
+    SMS gateway, the telephony system — and the care centre that receives its traffic.
+
+    Its secret is stored encrypted (`tawasul.core.secrets`: Fernet under a key derived
+    from SECRET_KEY) and never shown again once saved; `settings` holds what is not
+    secret (host, user name, page or phone number id, sender name)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
+    centre = models.ForeignKey(
+        "directory.CareCentre",
+        on_delete=models.PROTECT,
+        related_name="channel_accounts",
+        verbose_name=_("receiving care centre"),
+    )
+    settings = models.JSONField(
+        _("settings"),
+        default=dict,
+        blank=True,
+        help_text=_("What is not secret: host, user name, page or phone number id, sender."),
+    )
+    secret_encrypted = models.TextField(blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel account")
+        verbose_name_plural = _("channel accounts")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.name}"
+
+    def clean(self) -> None:
+        if not isinstance(self.settings, dict):
+            raise ValidationError({"settings": _("The settings must be a JSON object.")})
+        missing = [
+            key
+            for key in CHANNEL_REQUIRED_SETTINGS.get(self.kind, ())
+            if not str(self.settings.get(key) or "").strip()
+        ]
+        if missing:
+            raise ValidationError(
+                {
+                    "settings": _("This kind of account needs: %(keys)s.")
+                    % {"keys": ", ".join(missing)}
+                }
+            )
+
+    def secret_set(self, plain: str) -> None:
+        """Keep a new secret, encrypted ("" forgets it)."""
+        self.secret_encrypted = secret_encrypt(plain) if plain else ""
+
+    def secret(self) -> str:
+        """The secret in the clear, for the adapter that logs in with it ("" if none)."""
+        return secret_decrypt(self.secret_encrypted) if self.secret_encrypted else ""
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_encrypted)
