@@ -362,31 +362,19 @@ def test_wilson_interval_against_published_values(successes, trials, expected) -
 
 
 def test_a_small_perfect_entity_does_not_outrank_a_large_good_one(ministry) -> None:  # type: ignore[no-untyped-def]
-    day = NOW.date()
-    DailySummary.objects.create(
-        day=day,
-        entity=ministry.riyadh,
-        answered=1000,
-        resolution_met=950,
-        resolution_breached=50,
-        summarised_at=NOW,
-    )
-    DailySummary.objects.create(
-        day=day,
-        entity=ministry.makkah,
-        answered=25,
-        resolution_met=25,
-        resolution_breached=0,
-        summarised_at=NOW,
-    )
-    DailySummary.objects.create(
-        day=day,
-        entity=ministry.university,
-        answered=3,
-        resolution_met=3,
-        resolution_breached=0,
-        summarised_at=NOW,
-    )
+    for entity, met, settled in (
+        (ministry.riyadh, 950, 1000),
+        (ministry.makkah, 25, 25),
+        (ministry.university, 3, 3),
+    ):
+        DailySummary.objects.create(
+            day=NOW.date(),
+            entity=entity,
+            answered=settled,
+            resolution_met=met,
+            resolution_breached=settled - met,
+            summarised_at=NOW,
+        )
     league = insights_league(user=None, period=THIS_WEEK)
 
     # Makkah 25/25 (lower bound 86.7 %) ranks below Riyadh 950/1000 (93.5 %); the

@@ -77,18 +77,13 @@ def team_workload(
     *,
     user: User,
     now: dt.datetime | None = None,
-    answered_from: dt.datetime | None = None,
-    answered_to: dt.datetime | None = None,
     answered_counts: Mapping[int, int] | None = None,
 ) -> list[AgentLoad]:
     """Per team member (and anyone else holding requests there): open requests, overdue,
-    and answers given from `answered_from` (midnight in Riyadh by default) until
-    `answered_to` (now) — or `answered_counts` by user id when the caller has them (the
-    dashboards read them from their summary). Four queries whatever the team's size."""
+    and answers given since midnight in Riyadh — or `answered_counts` by user id when the
+    caller has them (the dashboards read a period's from their summary). Four queries
+    whatever the team's size."""
     now = now or timezone.now()
-    answered_when = Q(created_at__gte=answered_from or day_start(now))
-    if answered_to is not None:
-        answered_when &= Q(created_at__lt=answered_to)
     scope = access.requests_for(user, P.ASSIGN)
     # Overdue requests are in hand too: only the open rows are read (a partial index).
     loads = {
@@ -110,7 +105,9 @@ def team_workload(
         else {
             row["actor_user"]: row["n"]
             for row in Event.objects.filter(
-                answered_when, kind=EventKind.ANSWERED, actor_user__in=[*members, *loads]
+                created_at__gte=day_start(now),
+                kind=EventKind.ANSWERED,
+                actor_user__in=[*members, *loads],
             )
             .order_by()
             .values("actor_user")

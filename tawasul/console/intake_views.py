@@ -41,7 +41,7 @@ def caller_token(beneficiary: Beneficiary) -> str:
     return signing.dumps(beneficiary.pk, salt=CALLER_SALT)
 
 
-def _caller(token: str) -> Beneficiary:
+def caller_from_token(token: str) -> Beneficiary:
     try:
         pk = signing.loads(token, salt=CALLER_SALT, max_age=CALLER_TOKEN_AGE)
     except signing.BadSignature:
@@ -141,14 +141,14 @@ def _caller_page(
 
 @staff_required
 def intake_caller(request: HttpRequest, token: str) -> HttpResponse:
-    return _caller_page(request, _caller(token), token)
+    return _caller_page(request, caller_from_token(token), token)
 
 
 @staff_required
 @require_POST
 def intake_request_new(request: HttpRequest, token: str) -> HttpResponse:
     """Take a request on the caller's behalf (channel: call centre), then open it."""
-    caller = _caller(token)
+    caller = caller_from_token(token)
     form = CallerRequestForm(request.POST, prefix="req")
     if not form.is_valid():
         return _caller_page(request, caller, token, request_form=form, status=400)
@@ -180,7 +180,7 @@ def intake_request_new(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def intake_answered(request: HttpRequest, token: str) -> HttpResponse:
     """Log an inquiry answered during the call as an already answered request."""
-    caller = _caller(token)
+    caller = caller_from_token(token)
     form = CallerAnsweredForm(request.POST, prefix="fcr")
     if not form.is_valid():
         return _caller_page(request, caller, token, answered_form=form, status=400)

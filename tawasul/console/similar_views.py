@@ -28,7 +28,7 @@ from tawasul.cases.models import Request
 from tawasul.cases.workflow import Action, allowed_actions
 from tawasul.console import workspace_forms as wf
 from tawasul.console.access import staff_required
-from tawasul.console.intake_views import _caller
+from tawasul.console.intake_views import caller_from_token
 from tawasul.core.errors import NotFound
 from tawasul.directory import access
 from tawasul.directory.access import Permission
@@ -131,7 +131,7 @@ def intake_similar(http: HttpRequest, token: str) -> HttpResponse:
     """Requests like what the caller describes (the request form's subject, description,
     entity and category as typed so far): the caller's own and those of the entity or
     category, within the agent's view."""
-    caller = _caller(token)
+    caller = caller_from_token(token)
     subject = http.GET.get("req-subject", "").strip()[:INTAKE_TEXT_CHARS]
     description = http.GET.get("req-description", "").strip()[:INTAKE_TEXT_CHARS]
     if not (subject or description):
