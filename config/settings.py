@@ -264,6 +264,23 @@ TAWASUL_ATTACHMENT_TYPES = env_list(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 )
 TAWASUL_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("TAWASUL_OUTBOX_MAX_ATTEMPTS", "8"))
+
+# Channels (tawasul.channels): e-mail, social media, SMS and the call centre.
+# A chat message from someone whose request from the same account is still open continues
+# it within this many days; beyond, it opens a new request.
+TAWASUL_CHANNEL_CONVERSATION_DAYS = int(os.environ.get("TAWASUL_CHANNEL_CONVERSATION_DAYS", "14"))
+# Files kept from one inbound message (the rest are listed as refused; the original keeps them).
+TAWASUL_CHANNEL_FILES_MAX = int(os.environ.get("TAWASUL_CHANNEL_FILES_MAX", "10"))
+# The category code a request from a channel starts in when its account names none
+# (empty: the first active category that takes the kind).
+TAWASUL_CHANNEL_CATEGORY = os.environ.get("TAWASUL_CHANNEL_CATEGORY", "")
+# Signed webhooks (social platforms, SMS receipts, telephony) older or newer than this are
+# refused as replays.
+TAWASUL_WEBHOOK_WINDOW_SECONDS = int(os.environ.get("TAWASUL_WEBHOOK_WINDOW_SECONDS", "300"))
+# The largest original (raw e-mail, webhook payload) kept for review; larger ones are cut.
+TAWASUL_INBOUND_RAW_MAX_BYTES = int(os.environ.get("TAWASUL_INBOUND_RAW_MAX_BYTES", str(30 << 20)))
+# Timeout of calls to the platforms' send APIs and to mail servers.
+TAWASUL_CHANNEL_HTTP_TIMEOUT = float(os.environ.get("TAWASUL_CHANNEL_HTTP_TIMEOUT", "15"))
 # Webhooks to partners: attempts before a delivery is failed, and seconds to wait for an answer.
 TAWASUL_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("TAWASUL_WEBHOOK_MAX_ATTEMPTS", "8"))
 TAWASUL_WEBHOOK_TIMEOUT = float(os.environ.get("TAWASUL_WEBHOOK_TIMEOUT", "10"))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("open311/v2/", include("tawasul.api.open311.urls")),
+    path("channels/", include("tawasul.channels.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),

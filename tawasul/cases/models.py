@@ -27,6 +27,7 @@ class Channel(models.TextChoices):
     CALL_CENTRE = "call_centre", _("Call centre")
     EMAIL = "email", _("E-mail")
     SOCIAL = "social", _("Social media")
+    SMS = "sms", _("SMS")
     WALK_IN = "walk_in", _("Walk-in")
     OPEN311 = "open311", _("Open311 API")
 
@@ -247,6 +248,10 @@ class Message(models.Model):
         _("visibility"), max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC
     )
     body = models.TextField(_("text"))
+    # The channel the message came in by or went out through; empty: the portal or console.
+    channel = models.CharField(
+        _("channel"), max_length=12, choices=Channel.choices, blank=True, default=""
+    )
     created_at = models.DateTimeField(_("written at"), auto_now_add=True)
 
     class Meta:
@@ -322,6 +327,7 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("Merged into another request")
     MERGED_FROM = "merged_from", _("A duplicate request was merged into this one")
     LOW_RATING = "low_rating", _("Low satisfaction rating")
+    CALL_LOGGED = "call_logged", _("Call logged")
 
 
 # The events the insights read by day: answers (staff workload), forwards and returns.

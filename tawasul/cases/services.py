@@ -186,12 +186,14 @@ def _message(
     by: User | None = None,
     from_beneficiary: bool = False,
     visibility: str = Visibility.PUBLIC,
+    channel: str = "",
 ) -> Message:
     message = Message.objects.create(
         request=request,
         author_user_id=by.pk if by is not None else None,
         from_beneficiary=from_beneficiary,
         visibility=visibility,
+        channel=channel,
         body=_text(body, field="body", minimum=1, maximum=10_000),
     )
     search_text_append(request, message.body)  # notes too: staff search only (decision 0011)
@@ -213,11 +215,13 @@ def request_submit(
     priority: str = Priority.NORMAL,
     attachments: Sequence[CheckedFile] = (),
     by: User | None = None,
+    notify: bool = True,
 ) -> Request:
     """Record a new request, give it a tracking number and acknowledge it.
 
     `by` is the staff member taking it on the beneficiary's behalf (call centre,
-    walk-in); None when the beneficiary sends it themselves.
+    walk-in); None when the beneficiary sends it themselves. Without `notify` the
+    acknowledgement is left to the caller (a public mention is acknowledged in public).
     """
     kind = _choice(kind, Kind, "kind")
     channel = _choice(channel, Channel, "channel")
@@ -257,7 +261,8 @@ def request_submit(
                 from_beneficiary=True,
                 uploaded_by_id=by.pk if by else None,
             )
-        notify_beneficiary(request=request, template="acknowledgement")
+        if notify:
+            notify_beneficiary(request=request, template="acknowledgement")
     return request
 
 
@@ -393,7 +398,7 @@ def request_ask_beneficiary(*, request: Request, by: User, question: str) -> Req
             data={"message": message.pk},
         )
         sla_clock_pause(locked)
-        notify_beneficiary(request=locked, template="info_requested")
+        notify_beneficiary(request=locked, template="info_requested", message=message)
     return locked
 
 
@@ -407,7 +412,7 @@ def request_reply(*, request: Request, by: User, body: str) -> Message:
         message = _message(locked, body, by=by)
         _event(locked, EventKind.REPLIED, from_status=previous, by=by, data={"message": message.pk})
         sla_clock_first_response(locked)
-        notify_beneficiary(request=locked, template="replied")
+        notify_beneficiary(request=locked, template="replied", message=message)
     return message
 
 
@@ -450,7 +455,7 @@ def request_answer(
             data={"message": message.pk, "resolution_code": code},
         )
         sla_clock_answered(locked)
-        notify_beneficiary(request=locked, template="answered")
+        notify_beneficiary(request=locked, template="answered", message=message)
         survey_invite(request=locked, answer_event=answer)
     return locked
 
@@ -596,13 +601,15 @@ def request_beneficiary_reply(
     beneficiary: Beneficiary,
     body: str,
     attachments: Sequence[CheckedFile] = (),
+    channel: str = "",
 ) -> Message:
-    """The beneficiary writes in the thread; a request waiting on them resumes."""
+    """The beneficiary writes in the thread; a request waiting on them resumes. `channel`:
+    the e-mail, social or SMS channel it came in by (empty: the portal or the app)."""
     with transaction.atomic():
         locked = _lock(request)
         _own(locked, beneficiary)
         previous = _move(locked, Action.BENEFICIARY_REPLY)
-        message = _message(locked, body, from_beneficiary=True)
+        message = _message(locked, body, from_beneficiary=True, channel=channel)
         for checked in attachments:
             attachment_store(
                 request=locked, checked=checked, message=message, from_beneficiary=True
@@ -612,7 +619,8 @@ def request_beneficiary_reply(
             EventKind.BENEFICIARY_REPLIED,
             from_status=previous,
             by_beneficiary=True,
-            data={"message": message.pk, "attachments": len(attachments)},
+            data={"message": message.pk, "attachments": len(attachments)}
+            | ({"channel": channel} if channel else {}),
         )
         sla_clock_resume(locked)
     return message

@@ -3,7 +3,7 @@ with "retry now" and "send again" actions."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,10 +11,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 
 from tawasul.channels.delivery import outbox_retry
 from tawasul.channels.models import (
+    CHANNEL_SECRET_NAMES,
+    SECRET_NAMES,
     ChannelAccount,
+    ChannelKind,
     OutboxMessage,
     WebhookDelivery,
     WebhookSubscription,
@@ -190,25 +194,64 @@ class WebhookDeliveryAdmin(_DeliveryAdmin):
 # --- channel accounts ---------------------------------------------------------------------------
 
 
-class ChannelAccountForm(forms.ModelForm[ChannelAccount]):
-    """The secret is written, never read back: empty keeps the one stored."""
+SECRET_LABELS = {
+    "password": _("Mailbox password"),
+    "webhook_secret": _("Webhook signing secret"),
+    "access_token": _("Access token (to send)"),
+    "consumer_secret": _("X consumer secret (to verify webhooks)"),
+    "app_secret": _("Meta app secret (to verify webhooks)"),
+    "verify_token": _("Meta verify token (webhook handshake)"),
+    "bot_token": _("Telegram bot token"),
+    "api_token": _("Gateway API token"),
+}
 
-    secret = forms.CharField(
-        label=_("Secret (password, access token or app secret)"),
+
+def _secret_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.CharField:
+    return forms.CharField(
+        label=label,
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Stored encrypted and never shown again. Leave empty to keep the current one."),
+        help_text=help_text,
+    )
+
+
+class ChannelAccountForm(forms.ModelForm[ChannelAccount]):
+    """Secrets are written, never read back: empty keeps the one stored. `secret` is the
+    kind's main secret; the named fields set the others a kind uses (listed per kind)."""
+
+    secret = _secret_field(
+        _("Secret (password, access token or app secret)"),
+        _("Stored encrypted and never shown again. Leave empty to keep the current one."),
     )
 
     class Meta:
         model = ChannelAccount
         fields = ("name", "kind", "centre", "settings", "is_active")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in SECRET_NAMES:
+            kinds = ", ".join(
+                str(ChannelKind(kind).label)
+                for kind, names in CHANNEL_SECRET_NAMES.items()
+                if name in names
+            )
+            self.fields[f"secret_{name}"] = _secret_field(SECRET_LABELS.get(name, name), kinds)
+
     def save(self, commit: bool = True) -> ChannelAccount:
         account = super().save(commit=False)
+        values = {
+            name: self.cleaned_data[f"secret_{name}"]
+            for name in SECRET_NAMES
+            if self.cleaned_data.get(f"secret_{name}")
+        }
         if self.cleaned_data.get("secret"):
-            account.secret_set(self.cleaned_data["secret"])
+            values[CHANNEL_SECRET_NAMES.get(account.kind, ("secret",))[0]] = self.cleaned_data[
+                "secret"
+            ]
+        if values:
+            account.secrets_set(values)
         if commit:
             account.save()
         return account
@@ -233,3 +276,13 @@ class ChannelAccountAdmin(_AccountAdmin):
     @admin.display(boolean=True, description=_("secret set"))
     def secret_is_set(self, account: ChannelAccount) -> bool:
         return account.has_secret
+
+    @admin.display(description=_("webhook address"))
+    def webhook_path(self, account: ChannelAccount) -> str:
+        return f"/channels/{account.kind}/{account.public_id}/"
+
+    readonly_fields = ("webhook_path", "secrets_stored")
+
+    @admin.display(description=_("secrets stored"))
+    def secrets_stored(self, account: ChannelAccount) -> str:
+        return ", ".join(account.secret_names_set()) or "—"

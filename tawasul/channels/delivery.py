@@ -28,6 +28,7 @@ from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
+from tawasul.channels.errors import ChannelDeliveryError, ChannelRejected
 from tawasul.channels.models import OutboxChannel, OutboxMessage, OutboxStatus
 from tawasul.channels.notifications import (
     UnknownNotification,
@@ -35,6 +36,7 @@ from tawasul.channels.notifications import (
     notification_render_sms,
 )
 from tawasul.channels.outbox import SENSITIVE_KEY, outbox_wake_after_commit
+from tawasul.channels.senders import account_send
 from tawasul.channels.sms import SmsDeliveryError, SmsGateway, sms_gateway
 
 logger = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ logger = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
-_PERMANENT = (UnknownNotification, TemplateDoesNotExist)
+_PERMANENT = (UnknownNotification, TemplateDoesNotExist, ChannelRejected)
 
 
 @dataclass
@@ -89,11 +91,13 @@ def outbox_drain(*, limit: int = 100) -> int:
     if not claimed:
         return 0
     counts = DrainCounts(claimed=len(claimed))
-    messages = OutboxMessage.objects.filter(pk__in=claimed).select_related("request")
+    messages = OutboxMessage.objects.filter(pk__in=claimed).select_related("request", "account")
     gateway: SmsGateway | None = None
     for message in messages.order_by("pk"):
         try:
-            if message.channel == OutboxChannel.SMS:
+            if message.account_id is not None:
+                provider_id = account_send(message)
+            elif message.channel == OutboxChannel.SMS:
                 gateway = gateway or sms_gateway()
                 provider_id = _send_sms(message, gateway)
             else:
@@ -177,7 +181,10 @@ def outbox_error_summary(error: Exception, *, recipient: str) -> str:
     only their class is kept; the recipient is scrubbed as a last guard.
     """
     summary = type(error).__name__
-    if isinstance(error, SmsDeliveryError | UnknownNotification | TemplateDoesNotExist):
+    if isinstance(
+        error,
+        SmsDeliveryError | UnknownNotification | TemplateDoesNotExist | ChannelDeliveryError,
+    ):
         summary = f"{summary}: {error}"
     if recipient:
         summary = summary.replace(recipient, "[recipient]")

@@ -50,6 +50,9 @@ STAFF_NOTIFICATIONS = (
     "report_ready",  # a periodic report to its subscribers (a link, never the figures)
     "emerging_issues",  # new emerging issues, to the central centre (a link, no figures)
 )
+# Sent only on a social platform: the public answer to a mention, which asks the person to
+# write privately (`<key>_sms.txt` only: a short text with no personal data).
+CHAT_NOTIFICATIONS = ("mention_ack",)
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
 
@@ -73,7 +76,11 @@ def notification_language(message: OutboxMessage) -> str:
 def notification_context(message: OutboxMessage) -> dict[str, Any]:
     """What the templates may use: the tracking number, the portal link, the request kind,
     and what a message carries for its own template (a code, a survey link)."""
-    if message.template not in NOTIFICATIONS and message.template not in STAFF_NOTIFICATIONS:
+    if (
+        message.template not in NOTIFICATIONS
+        and message.template not in STAFF_NOTIFICATIONS
+        and message.template not in CHAT_NOTIFICATIONS
+    ):
         raise UnknownNotification(message.template)
     request = message.request if message.request_id else None
     digits = str(message.context.get("tracking_number") or "")
@@ -96,7 +103,41 @@ def notification_context(message: OutboxMessage) -> dict[str, Any]:
         "report_url": str(message.context.get("report_url") or ""),
         # "emerging_issues": the insights dashboard's period of the issues.
         "dashboard_url": str(message.context.get("dashboard_url") or ""),
+        # A notification sent back through the channel the beneficiary wrote by carries the
+        # staff message it is about (a reply, a question, the answer).
+        "reply_body": reply_body(message),
     }
+
+
+def reply_body(message: OutboxMessage) -> str:
+    """The text of the staff message a routed notification carries ("" for others)."""
+    from tawasul.cases.models import Message, Visibility
+
+    message_id = message.context.get("message")
+    if not message_id or message.account_id is None or message.request_id is None:
+        return ""
+    body = (
+        Message.objects.filter(
+            pk=message_id, request_id=message.request_id, visibility=Visibility.PUBLIC
+        )
+        .values_list("body", flat=True)
+        .first()
+    )
+    return body or ""
+
+
+def notification_render_chat(message: OutboxMessage, *, limit: int = 4000) -> str:
+    """A direct message on a social platform: the staff message's text, if any, then the
+    notification's short text (tracking number and portal link); cut to the platform's
+    `limit` keeping the short text whole. A public answer never carries a staff text."""
+    short = notification_render_sms(message)
+    body = "" if message.thread.get("public") else reply_body(message).strip()
+    if not body:
+        return short[:limit]
+    room = limit - len(short) - 2
+    if len(body) > room:
+        body = body[: max(room - 1, 0)].rstrip() + "…"
+    return f"{body}\n\n{short}"
 
 
 def notification_render_sms(message: OutboxMessage) -> str:

@@ -9,24 +9,60 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tawasul.channels.models import OutboxChannel, OutboxMessage
+from tawasul.channels.models import EMAIL_KINDS, ChannelKind, OutboxChannel, OutboxMessage
 from tawasul.core.validators import mobile_masked
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from tawasul.cases.models import Request
+    from tawasul.cases.models import Message, Request
 
 
 def notify_beneficiary(
-    *, request: Request, template: str, context: dict[str, Any] | None = None
+    *,
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    message: Message | None = None,
 ) -> OutboxMessage | None:
-    """Queue `template` for the request's beneficiary on their preferred channel.
+    """Queue `template` for the request's beneficiary: back through the channel account
+    they last wrote to us by on this request (their mailbox, their direct messages, their
+    SMS), else on their preferred channel.
 
     Call inside the service's transaction: the row commits or rolls back with
     the change. After commit the drain job is asked to run at once. `context`
-    adds to what the template may use (e.g. a survey link).
+    adds to what the template may use (e.g. a survey link); `message` is the staff
+    message (reply, question, answer) whose text goes with it on a channel the
+    beneficiary wrote from, recorded on the message as the channel it went out by.
     """
+    from tawasul.channels.inbound import channel_of, reply_route
+
+    route = reply_route(request)
+    if route is not None:
+        kind = route.account.kind
+        routed = OutboxMessage.objects.create(
+            channel=OutboxChannel.EMAIL
+            if kind in EMAIL_KINDS
+            else OutboxChannel.SMS
+            if kind == ChannelKind.SMS
+            else OutboxChannel.SOCIAL,
+            recipient=route.recipient,
+            account=route.account,
+            thread=route.thread,
+            template=template,
+            language=request.beneficiary.language,
+            context={
+                **(context or {}),
+                "tracking_number": request.tracking_number,
+                **({"message": message.pk} if message is not None else {}),
+            },
+            request=request,
+            next_attempt_at=timezone.now(),
+        )
+        if message is not None:
+            type(message).objects.filter(pk=message.pk).update(channel=channel_of(route.account))
+        outbox_wake_after_commit()
+        return routed
     beneficiary = request.beneficiary
     if beneficiary.preferred_contact == OutboxChannel.EMAIL and beneficiary.email:
         channel, recipient = OutboxChannel.EMAIL, beneficiary.email
@@ -36,7 +72,7 @@ def notify_beneficiary(
         channel, recipient = OutboxChannel.EMAIL, beneficiary.email
     else:
         return None
-    message = OutboxMessage.objects.create(
+    queued = OutboxMessage.objects.create(
         channel=channel,
         recipient=recipient,
         template=template,
@@ -46,7 +82,7 @@ def notify_beneficiary(
         next_attempt_at=timezone.now(),
     )
     outbox_wake_after_commit()
-    return message
+    return queued
 
 
 def notify_address(

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from tawasul.channels.models import ChannelAccount
 from tawasul.core.validators import mobile_masked
 
 
@@ -177,3 +178,11 @@ class MemorySmsGateway(SmsGateway):
         message = SentSms(id=uuid.uuid4().hex, to=to, text=text)
         outbox.append(message)
         return message.id
+
+
+# --- channel accounts (issue 10) ---------------------------------------------------------
+
+
+def sms_account_gateway(account: ChannelAccount) -> SmsGateway:
+    """The gateway of an SMS channel account (its provider's format, URL, sender, token)."""
+    raise NotImplementedError("being written")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     from tawasul.cases.models import Request
+    from tawasul.channels.models import Call, InboundMessage
 
 
 class Permission(StrEnum):
@@ -135,6 +136,32 @@ def requests_for(
     if "" in prefixes:
         return Request.objects.all()
     return Request.objects.filter(entity__in=entities_for(user, permission).values("pk"))
+
+
+def inbound_for(
+    user: AbstractBaseUser | AnonymousUser, permission: Permission = P.VIEW
+) -> QuerySet[InboundMessage]:
+    """Inbound channel messages the user may see (or act on): those of the channel accounts
+    whose receiving centre's entity lies in the user's subtrees (the review queue)."""
+    from tawasul.channels.models import InboundMessage
+
+    prefixes = staff_scope(user).prefixes(permission)
+    if not prefixes:
+        return InboundMessage.objects.none()
+    return InboundMessage.objects.filter(_entity_filter(prefixes, "account__centre__entity__path"))
+
+
+def calls_for(
+    user: AbstractBaseUser | AnonymousUser, permission: Permission = P.VIEW
+) -> QuerySet[Call]:
+    """Calls the user may see: those of the telephony lines whose receiving centre's entity
+    lies in the user's subtrees."""
+    from tawasul.channels.models import Call
+
+    prefixes = staff_scope(user).prefixes(permission)
+    if not prefixes:
+        return Call.objects.none()
+    return Call.objects.filter(_entity_filter(prefixes, "account__centre__entity__path"))
 
 
 def can(user: AbstractBaseUser | AnonymousUser, permission: Permission, request: Request) -> bool:

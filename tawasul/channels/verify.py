@@ -1,0 +1,67 @@
+"""What every inbound webhook checks before it is believed: the account it names, the
+signature over the exact bytes received, and the time it claims (a replay window).
+Idempotency is the inbound store's (`InboundMessage` is unique per platform message id)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+import uuid
+
+from django.conf import settings
+
+from tawasul.channels.errors import WebhookRefused
+from tawasul.channels.models import ChannelAccount
+
+
+def account_for_webhook(public_id: str | uuid.UUID, *kinds: str) -> ChannelAccount:
+    """The active account of one of `kinds` with this public id, else `WebhookRefused` (404:
+    nothing tells a prober whether the account exists but is off)."""
+    try:
+        key = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
+    except ValueError:
+        raise WebhookRefused("unknown account", status=404) from None
+    account = (
+        ChannelAccount.objects.select_related("centre")
+        .filter(public_id=key, kind__in=kinds, is_active=True)
+        .first()
+    )
+    if account is None:
+        raise WebhookRefused("unknown account", status=404)
+    return account
+
+
+def hmac_sha256(secret: str, body: bytes) -> bytes:
+    return hmac.new(secret.encode(), body, hashlib.sha256).digest()
+
+
+def hmac_sha256_hex(secret: str, body: bytes) -> str:
+    return hmac_sha256(secret, body).hex()
+
+
+def hmac_sha256_base64(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac_sha256(secret, body)).decode("ascii")
+
+
+def signature_check(*, given: str | None, expected: str, secret: str) -> None:
+    """Refuse unless a secret is configured and `given` equals `expected` (constant time)."""
+    if not secret:
+        raise WebhookRefused("the account has no signing secret")
+    if not given or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise WebhookRefused("bad signature")
+
+
+def timestamp_check(seconds: float | int | str | None, *, now: float | None = None) -> None:
+    """Refuse a message claiming a time outside the window (`TAWASUL_WEBHOOK_WINDOW_SECONDS`)
+    around now: an old message replayed, or a clock far off."""
+    try:
+        claimed = float(seconds)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise WebhookRefused("missing or bad timestamp", status=400) from None
+    if claimed > 10_000_000_000:  # milliseconds
+        claimed /= 1000
+    current = time.time() if now is None else now
+    if abs(current - claimed) > settings.TAWASUL_WEBHOOK_WINDOW_SECONDS:
+        raise WebhookRefused("timestamp outside the window")
