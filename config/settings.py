@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "ninja",
     "treebeard",
     "axes",
+    "anymail",
     "tawasul.core",
     "tawasul.directory",
     "tawasul.beneficiaries",
@@ -279,6 +280,9 @@ TAWASUL_CHANNEL_CATEGORY = os.environ.get("TAWASUL_CHANNEL_CATEGORY", "")
 TAWASUL_WEBHOOK_WINDOW_SECONDS = int(os.environ.get("TAWASUL_WEBHOOK_WINDOW_SECONDS", "300"))
 # The largest original (raw e-mail, webhook payload) kept for review; larger ones are cut.
 TAWASUL_INBOUND_RAW_MAX_BYTES = int(os.environ.get("TAWASUL_INBOUND_RAW_MAX_BYTES", str(30 << 20)))
+# Mail providers' inbound webhooks (django-anymail): the basic-auth "user:password" the
+# provider is configured to send (required: without it anymail refuses every webhook).
+ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
 # Timeout of calls to the platforms' send APIs and to mail servers.
 TAWASUL_CHANNEL_HTTP_TIMEOUT = float(os.environ.get("TAWASUL_CHANNEL_HTTP_TIMEOUT", "15"))
 # Webhooks to partners: attempts before a delivery is failed, and seconds to wait for an answer.

@@ -268,6 +268,7 @@ def _as_request(
     follows: Request | None,
 ) -> InboundMessage | str:
     from tawasul.cases.services import request_submit
+    from tawasul.channels.outbox import notify_beneficiary
 
     if len(text) < REQUEST_TEXT_MIN and not checked:
         return Reason.TOO_SHORT
@@ -287,14 +288,17 @@ def _as_request(
         channel=channel_of(account),
         entity=account.centre.entity_id,
         attachments=checked,
-        notify=not message.is_public,
+        notify=False,
     )
     message.status, message.reason = InboundStatus.PROCESSED, "request"
     message.request = request
     message.processed_at = timezone.now()
     message.save(update_fields=["status", "reason", "request", "processed_at", "data"])
+    # acknowledged once the message is linked, so the acknowledgement takes its way back
     if message.is_public:
         _acknowledge_in_public(message, request)
+    else:
+        notify_beneficiary(request=request, template="acknowledgement")
     logger.info("inbound %s: new request %s", message.public_id, request.pk)
     return message
 
@@ -372,7 +376,8 @@ def _answers_our_message(message: InboundMessage, request: Request) -> bool:
 
 def _conversation_request(message: InboundMessage, beneficiary: Beneficiary) -> Request | None:
     """On a chat channel (social, SMS), the same person writing again on the same account
-    while the request it opened is still open continues that request."""
+    continues their latest request from it: a reply while it is open, else a new request
+    that says which one it follows up."""
     if message.account.kind in EMAIL_KINDS or message.is_public:
         return None
     since = timezone.now() - timedelta(days=settings.TAWASUL_CHANNEL_CONVERSATION_DAYS)
@@ -382,7 +387,6 @@ def _conversation_request(message: InboundMessage, beneficiary: Beneficiary) -> 
             sender=message.sender,
             request__isnull=False,
             request__beneficiary=beneficiary,
-            request__status__in=OPEN_STATUSES,
             received_at__gte=since,
         )
         .exclude(pk=message.pk)
@@ -397,17 +401,27 @@ def _conversation_request(message: InboundMessage, beneficiary: Beneficiary) -> 
 
 
 def identity_value(kind: str, value: str) -> str:
-    """The canonical form an identity is stored and matched by."""
+    """The canonical form an identity is stored and matched by: an e-mail lower-cased, a
+    number in E.164 (a Saudi mobile checked as such), a platform id as given."""
     value = (value or "").strip()
     if kind == IdentityKind.EMAIL:
         return value.lower()
     if kind in (IdentityKind.MOBILE, IdentityKind.WHATSAPP):
-        digits = value if value.startswith("+") else f"+{value.lstrip('0')}"
-        try:
-            return mobile_clean(digits)
-        except InvalidInput:
-            return digits
+        digits = "".join(char for char in value if char.isdigit())
+        for candidate in (value, f"+{digits}"):
+            try:
+                return mobile_clean(candidate)
+            except InvalidInput:
+                continue
+        return f"+{digits}" if digits else ""
     return value
+
+
+def _saudi_mobile(value: str) -> str:
+    try:
+        return mobile_clean(value)
+    except InvalidInput:
+        return ""
 
 
 def beneficiary_for_identity(
@@ -428,7 +442,9 @@ def beneficiary_for_identity(
         beneficiary = Beneficiary.objects.create(
             full_name=(name or handle or "—")[:150],
             email=value if kind == IdentityKind.EMAIL else "",
-            mobile=value if kind in (IdentityKind.MOBILE, IdentityKind.WHATSAPP) else "",
+            mobile=_saudi_mobile(value)
+            if kind in (IdentityKind.MOBILE, IdentityKind.WHATSAPP)
+            else "",
             preferred_contact=ContactChannel.EMAIL
             if kind == IdentityKind.EMAIL
             else ContactChannel.SMS,
@@ -455,7 +471,7 @@ def _beneficiary_with_contact(kind: str, value: str) -> Beneficiary | None:
     people = Beneficiary.objects.order_by("pk")
     if kind == IdentityKind.EMAIL:
         return people.filter(email__iexact=value).first()
-    if kind in (IdentityKind.MOBILE, IdentityKind.WHATSAPP) and value.startswith("+"):
+    if kind in (IdentityKind.MOBILE, IdentityKind.WHATSAPP) and _saudi_mobile(value):
         return people.filter(mobile=value).first()
     return None
 
@@ -562,7 +578,9 @@ def reply_route(request: Request) -> Route | None:
         return None
     thread: dict[str, Any] = {}
     if latest.account.kind in EMAIL_KINDS:
-        own = latest.thread.get("message_id")
+        own = latest.thread.get("message_id") or (
+            latest.external_id if latest.external_id.startswith("<") else ""
+        )
         references = [str(ref) for ref in latest.thread.get("references") or []][-20:]
         if own:
             thread = {"in_reply_to": own, "references": [*references, own]}

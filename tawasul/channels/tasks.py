@@ -62,3 +62,8 @@ def webhook_sweep_task() -> int:
         if delivered - claimed_before < WEBHOOK_BATCH:
             break
     return delivered
+
+
+# --- channel adapters' jobs (their own modules, registered with the consumer here) ----------
+
+from tawasul.channels import email_tasks  # noqa: E402, F401

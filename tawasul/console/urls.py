@@ -2,6 +2,8 @@ from django.urls import path
 
 from tawasul.console import (
     auth_views,
+    call_views,
+    channel_views,
     insights_views,
     intake_views,
     meeting_views,
@@ -27,6 +29,8 @@ urlpatterns = [
     *workspace_views.urlpatterns,
     *similar_views.urlpatterns,
     *intake_views.urlpatterns,
+    *call_views.urlpatterns,
+    *channel_views.urlpatterns,
     *oversight_views.urlpatterns,
     *insights_views.urlpatterns,
     *report_views.urlpatterns,
