@@ -281,8 +281,16 @@ TAWASUL_WEBHOOK_WINDOW_SECONDS = int(os.environ.get("TAWASUL_WEBHOOK_WINDOW_SECO
 # The largest original (raw e-mail, webhook payload) kept for review; larger ones are cut.
 TAWASUL_INBOUND_RAW_MAX_BYTES = int(os.environ.get("TAWASUL_INBOUND_RAW_MAX_BYTES", str(30 << 20)))
 # Mail providers' inbound webhooks (django-anymail): the basic-auth "user:password" the
-# provider is configured to send (required: without it anymail refuses every webhook).
-ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
+# provider is configured to send. Unset, anymail would accept anyone: the webhooks answer
+# 404 instead. Mailgun's signing key may also come from the account's webhook_secret.
+ANYMAIL = {
+    "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", ""),
+    **(
+        {"MAILGUN_WEBHOOK_SIGNING_KEY": os.environ["ANYMAIL_MAILGUN_SIGNING_KEY"]}
+        if os.environ.get("ANYMAIL_MAILGUN_SIGNING_KEY")
+        else {}
+    ),
+}
 # Timeout of calls to the platforms' send APIs and to mail servers.
 TAWASUL_CHANNEL_HTTP_TIMEOUT = float(os.environ.get("TAWASUL_CHANNEL_HTTP_TIMEOUT", "15"))
 # Webhooks to partners: attempts before a delivery is failed, and seconds to wait for an answer.

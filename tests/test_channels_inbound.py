@@ -338,3 +338,25 @@ def test_a_closed_request_is_not_reopened_by_a_late_mail(mailbox, staff) -> None
     assert late.request != request
     request.refresh_from_db()
     assert request.status == Status.CANCELLED
+
+
+def test_a_message_on_an_answered_request_waits_for_review_on_it(telegram, staff) -> None:
+    opened, _ = inbound_receive(telegram, dm("4:1"))
+    request = opened.request
+    agent = staff.riyadh_agent
+    request_claim(request=request, by=agent)
+    request_start(request=request, by=agent)
+    request_answer(request=request, by=agent, resolution="صدرت النتائج ويمكن الاطلاع عليها.")
+
+    thanks, _ = inbound_receive(telegram, dm("4:2", body="شكرا جزيلا على سرعة الرد"))
+
+    assert (thanks.status, thanks.reason, thanks.request) == (
+        InboundStatus.REVIEW,
+        "after_answer",
+        request,
+    )
+    request.refresh_from_db()
+    assert (request.status, request.messages.filter(from_beneficiary=True).count()) == (
+        Status.ANSWERED,
+        0,
+    )

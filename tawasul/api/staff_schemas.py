@@ -226,6 +226,8 @@ class MessageOut(Schema):
     from_beneficiary: bool
     author: StaffMemberOut | None
     body: str
+    # e-mail, social, sms … when it came in or went out through a channel; "" otherwise
+    channel: str
     created_at: datetime
 
 
@@ -403,6 +405,7 @@ def message_out(message: Message) -> MessageOut:
         from_beneficiary=message.from_beneficiary,
         author=member_out(message.author_user),
         body=message.body,
+        channel=message.channel,
         created_at=message.created_at,
     )
 

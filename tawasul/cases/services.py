@@ -261,8 +261,8 @@ def request_submit(
                 from_beneficiary=True,
                 uploaded_by_id=by.pk if by else None,
             )
-        if notify:
-            notify_beneficiary(request=request, template="acknowledgement")
+        if notify:  # a request just submitted has no channel to answer by yet
+            notify_beneficiary(request=request, template="acknowledgement", routed=False)
     return request
 
 

@@ -17,14 +17,18 @@ from tawasul.channels.delivery import outbox_retry
 from tawasul.channels.models import (
     CHANNEL_SECRET_NAMES,
     SECRET_NAMES,
+    Call,
     ChannelAccount,
     ChannelKind,
+    InboundMessage,
+    OutboxChannel,
     OutboxMessage,
     WebhookDelivery,
     WebhookSubscription,
 )
 from tawasul.channels.outbox import recipient_masked
 from tawasul.channels.webhooks import webhook_subscription_set_active, webhooks_redeliver
+from tawasul.directory import access
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[OutboxMessage]
@@ -286,3 +290,97 @@ class ChannelAccountAdmin(_AccountAdmin):
     @admin.display(description=_("secrets stored"))
     def secrets_stored(self, account: ChannelAccount) -> str:
         return ", ".join(account.secret_names_set()) or "—"
+
+
+# --- inbound messages and calls: read-only, through the access layer ---------------------------
+
+
+if TYPE_CHECKING:
+    _InboundAdmin = admin.ModelAdmin[InboundMessage]
+    _CallAdmin = admin.ModelAdmin[Call]
+else:
+    _InboundAdmin = _CallAdmin = admin.ModelAdmin
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(_InboundAdmin):
+    """What came in through each account and what became of it (the console's review queue
+    is where staff act on it). Only messages of accounts within the user's reach; the
+    sender is masked and the text is not listed."""
+
+    list_display = ("received_at", "account", "masked_sender", "status", "reason", "request")
+    list_filter = ("status", "reason", "account__kind")
+    ordering = ("-received_at", "-pk")
+    date_hierarchy = "received_at"
+    fields = (
+        "public_id",
+        "account",
+        "masked_sender",
+        "status",
+        "reason",
+        "request",
+        "received_at",
+        "processed_at",
+        "reviewed_by",
+        "reviewed_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InboundMessage]:
+        return access.inbound_for(request.user).select_related("account", "request")
+
+    @admin.display(description=_("sender"))
+    def masked_sender(self, obj: InboundMessage) -> str:
+        if obj.sender_handle:
+            return f"@{obj.sender_handle}"
+        kind = obj.data.get("identity_kind")
+        channel = OutboxChannel.EMAIL if kind == "email" else OutboxChannel.SMS
+        return recipient_masked(channel=channel, recipient=obj.sender)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Call)
+class CallAdmin(_CallAdmin):
+    """Calls the telephony system reported, for the lines within the user's reach."""
+
+    list_display = ("started_at", "account", "status", "outcome", "duration_seconds", "agent")
+    list_filter = ("status", "outcome")
+    ordering = ("-started_at", "-pk")
+    date_hierarchy = "started_at"
+    fields = (
+        "public_id",
+        "account",
+        "status",
+        "outcome",
+        "agent",
+        "extension",
+        "request",
+        "started_at",
+        "answered_at",
+        "ended_at",
+        "duration_seconds",
+        "logged_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Call]:
+        return access.calls_for(request.user).select_related("account", "agent", "request")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

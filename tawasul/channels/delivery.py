@@ -18,26 +18,26 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
+from tawasul.channels.email_out import email_send
 from tawasul.channels.errors import ChannelDeliveryError, ChannelRejected
-from tawasul.channels.models import OutboxChannel, OutboxMessage, OutboxStatus
-from tawasul.channels.notifications import (
-    UnknownNotification,
-    notification_render_email,
-    notification_render_sms,
-)
+from tawasul.channels.models import ChannelAccount, OutboxChannel, OutboxMessage, OutboxStatus
+from tawasul.channels.notifications import UnknownNotification
 from tawasul.channels.outbox import SENSITIVE_KEY, outbox_wake_after_commit
 from tawasul.channels.senders import account_send
-from tawasul.channels.sms import SmsDeliveryError, SmsGateway, sms_gateway
+from tawasul.channels.sms import (
+    SmsDeliveryError,
+    SmsGateway,
+    sms_account_render,
+    sms_default_route,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,14 +92,14 @@ def outbox_drain(*, limit: int = 100) -> int:
         return 0
     counts = DrainCounts(claimed=len(claimed))
     messages = OutboxMessage.objects.filter(pk__in=claimed).select_related("request", "account")
-    gateway: SmsGateway | None = None
+    sms_route: tuple[SmsGateway, ChannelAccount | None] | None = None
     for message in messages.order_by("pk"):
         try:
             if message.account_id is not None:
                 provider_id = account_send(message)
             elif message.channel == OutboxChannel.SMS:
-                gateway = gateway or sms_gateway()
-                provider_id = _send_sms(message, gateway)
+                sms_route = sms_route or sms_default_route()
+                provider_id = _send_sms(message, *sms_route)
             else:
                 provider_id = _send_email(message)
         except Exception as error:  # one bad message must not stop the others
@@ -116,24 +116,14 @@ def outbox_drain(*, limit: int = 100) -> int:
     return counts.sent
 
 
-def _send_sms(message: OutboxMessage, gateway: SmsGateway) -> str:
-    return gateway.send(to=message.recipient, text=notification_render_sms(message))
+def _send_sms(message: OutboxMessage, gateway: SmsGateway, account: ChannelAccount | None) -> str:
+    """An SMS not routed to an account: through the default SMS account (its texts), else
+    the platform's gateway."""
+    return gateway.send(to=message.recipient, text=sms_account_render(account, message))
 
 
 def _send_email(message: OutboxMessage) -> str:
-    rendered = notification_render_email(message)
-    _name, sender = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    message_id = make_msgid(domain=sender.rpartition("@")[2] or "tawasul.invalid")
-    email = EmailMultiAlternatives(
-        subject=rendered.subject,
-        body=rendered.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.recipient],
-        headers={"Message-ID": message_id},
-    )
-    email.attach_alternative(rendered.html, "text/html")
-    email.send(fail_silently=False)
-    return message_id
+    return email_send(message)
 
 
 def _mine(message: OutboxMessage) -> Q:

@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tawasul.beneficiaries.models import Beneficiary, ContactChannel
 from tawasul.cases.attachments import CheckedFile, attachment_check
-from tawasul.cases.models import OPEN_STATUSES, Category, Channel, Kind, Request
+from tawasul.cases.models import OPEN_STATUSES, Category, Channel, Kind, Request, Status
 from tawasul.channels.models import (
     EMAIL_KINDS,
     SOCIAL_KINDS,
@@ -77,6 +77,7 @@ class Reason:
     REFUSED = "refused"  # the request service refused it (details in `data`)
     ERROR = "error"  # anything unexpected: kept for a person to look at
     MALFORMED = "malformed"
+    AFTER_ANSWER = "after_answer"  # written on an answered request (accept or object instead)
 
 
 REASON_LABELS: dict[str, Any] = {
@@ -91,6 +92,7 @@ REASON_LABELS: dict[str, Any] = {
     Reason.REFUSED: _("Refused by the request checks"),
     Reason.ERROR: _("Could not be processed"),
     Reason.MALFORMED: _("Malformed message"),
+    Reason.AFTER_ANSWER: _("Written after the answer: the beneficiary may accept or object"),
 }
 
 
@@ -119,6 +121,7 @@ class Incoming:
     raw_name: str = "message"
     data: dict[str, Any] = field(default_factory=dict)
     ignore_reason: str = ""  # set by the adapter: auto_reply, bounce, loop, echo
+    review_reason: str = ""  # set by the adapter: it could not read the message (malformed)
     received_at: datetime | None = None
 
 
@@ -168,7 +171,12 @@ def inbound_receive(account: ChannelAccount, incoming: Incoming) -> tuple[Inboun
             message.save()
     except IntegrityError:  # the same message, received at the same moment by another worker
         return InboundMessage.objects.get(account=account, external_id=external_id), False
-    inbound_process(message, files=incoming.files, ignore_reason=incoming.ignore_reason)
+    inbound_process(
+        message,
+        files=incoming.files,
+        ignore_reason=incoming.ignore_reason,
+        review_reason=incoming.review_reason,
+    )
     return message, True
 
 
@@ -177,17 +185,22 @@ def inbound_process(
     *,
     files: Sequence[IncomingFile] = (),
     ignore_reason: str = "",
+    review_reason: str = "",
 ) -> InboundMessage:
     """Turn a kept message into a request or a reply, or set it aside (ignored, review)."""
     if ignore_reason:
         return _settle(message, InboundStatus.IGNORED, ignore_reason)
+    if review_reason:
+        return _settle(message, InboundStatus.REVIEW, review_reason)
     try:
         with transaction.atomic():
             outcome = _process(message, files)
     except DomainError as error:
+        message.request = message.message = None  # rolled back with the transaction
         message.data = {**message.data, "refused": str(error.code)}
         return _settle(message, InboundStatus.REVIEW, Reason.REFUSED)
     except Exception as error:  # keep the message for a person; never lose it
+        message.request = message.message = None
         logger.exception(
             "inbound %s: processing failed (%s)", message.public_id, type(error).__name__
         )
@@ -200,7 +213,7 @@ def inbound_process(
 def _settle(message: InboundMessage, status: str, reason: str) -> InboundMessage:
     message.status, message.reason = status, reason
     message.processed_at = timezone.now()
-    message.save(update_fields=["status", "reason", "processed_at", "data"])
+    message.save(update_fields=["status", "reason", "processed_at", "data", "request"])
     logger.info("inbound %s: %s (%s)", message.public_id, status, reason)
     return message
 
@@ -230,6 +243,9 @@ def _process(message: InboundMessage, files: Sequence[IncomingFile]) -> InboundM
         beneficiary = request.beneficiary
     if request is None:
         request = _conversation_request(message, beneficiary)
+    if request is not None and request.status in (Status.ANSWERED, Status.OBJECTED):
+        message.request = request  # for the reviewer: which request it was written on
+        return Reason.AFTER_ANSWER
     if request is not None and request.status in OPEN_STATUSES:
         return _as_reply(message, request, beneficiary, text, checked)
     return _as_request(message, beneficiary, text, checked, follows=request)
@@ -570,6 +586,7 @@ def reply_route(request: Request) -> Route | None:
     answers (an active account; a public mention is answered by private message)."""
     latest = (
         InboundMessage.objects.filter(request=request, status=InboundStatus.PROCESSED)
+        .exclude(sender="")
         .select_related("account")
         .order_by("-received_at", "-pk")
         .first()

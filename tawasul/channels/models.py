@@ -209,9 +209,12 @@ CHANNEL_REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     ChannelKind.FACEBOOK: ("page_id",),
     ChannelKind.WHATSAPP: ("phone_number_id",),
     ChannelKind.TELEGRAM: ("bot_username",),
-    ChannelKind.SMS: ("url", "sender"),
+    ChannelKind.SMS: ("sender",),
     ChannelKind.CTI: (),
 }
+# A generic HTTP gateway (the SMS default provider) needs its endpoint; a named provider's
+# address is known (`api_base` overrides it).
+SMS_HTTP_REQUIRED = ("url",)
 
 # The named secrets each kind uses; the first is its main one (`secret()` without a name).
 CHANNEL_SECRET_NAMES: dict[str, tuple[str, ...]] = {
@@ -285,11 +288,10 @@ class ChannelAccount(models.Model):
     def clean(self) -> None:
         if not isinstance(self.settings, dict):
             raise ValidationError({"settings": _("The settings must be a JSON object.")})
-        missing = [
-            key
-            for key in CHANNEL_REQUIRED_SETTINGS.get(self.kind, ())
-            if not str(self.settings.get(key) or "").strip()
-        ]
+        required = CHANNEL_REQUIRED_SETTINGS.get(self.kind, ())
+        if self.kind == ChannelKind.SMS and self.setting("provider", "http") == "http":
+            required = (*SMS_HTTP_REQUIRED, *required)
+        missing = [key for key in required if not str(self.settings.get(key) or "").strip()]
         if missing:
             raise ValidationError(
                 {

@@ -24,6 +24,7 @@ def notify_beneficiary(
     template: str,
     context: dict[str, Any] | None = None,
     message: Message | None = None,
+    routed: bool = True,
 ) -> OutboxMessage | None:
     """Queue `template` for the request's beneficiary: back through the channel account
     they last wrote to us by on this request (their mailbox, their direct messages, their
@@ -33,14 +34,15 @@ def notify_beneficiary(
     the change. After commit the drain job is asked to run at once. `context`
     adds to what the template may use (e.g. a survey link); `message` is the staff
     message (reply, question, answer) whose text goes with it on a channel the
-    beneficiary wrote from, recorded on the message as the channel it went out by.
+    beneficiary wrote from, recorded on the message as the channel it went out by. Without
+    `routed` no way back is looked for (a request just submitted has none yet: saves a read).
     """
     from tawasul.channels.inbound import channel_of, reply_route
 
-    route = reply_route(request)
+    route = reply_route(request) if routed else None
     if route is not None:
         kind = route.account.kind
-        routed = OutboxMessage.objects.create(
+        sent_back = OutboxMessage.objects.create(
             channel=OutboxChannel.EMAIL
             if kind in EMAIL_KINDS
             else OutboxChannel.SMS
@@ -62,7 +64,7 @@ def notify_beneficiary(
         if message is not None:
             type(message).objects.filter(pk=message.pk).update(channel=channel_of(route.account))
         outbox_wake_after_commit()
-        return routed
+        return sent_back
     beneficiary = request.beneficiary
     if beneficiary.preferred_contact == OutboxChannel.EMAIL and beneficiary.email:
         channel, recipient = OutboxChannel.EMAIL, beneficiary.email

@@ -26,11 +26,10 @@ def account_send(message: OutboxMessage) -> str:
 
         return email_send_routed(message)
     if account.kind == ChannelKind.SMS:
-        from tawasul.channels.notifications import notification_render_sms
-        from tawasul.channels.sms import sms_account_gateway
+        from tawasul.channels.sms import sms_account_gateway, sms_account_render
 
         return sms_account_gateway(account).send(
-            to=message.recipient, text=notification_render_sms(message)
+            to=message.recipient, text=sms_account_render(account, message)
         )
     if account.kind in SOCIAL_KINDS:
         from tawasul.channels.social import social_send

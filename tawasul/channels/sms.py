@@ -1,37 +1,62 @@
-"""SMS gateways: one interface, chosen by `settings.SMS_BACKEND` (a dotted path).
+"""SMS gateways behind one interface.
+
+The platform's own gateway is chosen by `settings.SMS_BACKEND` (a dotted path):
 
 - `HttpSmsGateway`: a provider's JSON-over-HTTP API (production);
 - `FileSmsGateway`: one JSON line per SMS in a file (development default);
 - `ConsoleSmsGateway`: prints the text with the number masked;
 - `MemorySmsGateway`: keeps messages in `tawasul.channels.sms.outbox` (tests).
 
-A gateway returns the provider's message id, or raises `SmsDeliveryError` with a
-summary that never contains the number or the text (it is stored and logged).
+An SMS channel account (issue 10) has its own gateway, by its `provider` setting
+(`sms_account_gateway`): the generic JSON gateway (`http`) or Unifonic's REST API
+(`unifonic`), with its own sender name and, optionally, its own texts per notification
+(`sms_account_render`). The account marked `"default": true` also sends the SMS that are not
+routed to an account (`sms_default_route`). Delivery receipts update the outbox row by
+the provider's message id (`sms_receipt_record`).
+
+A gateway returns the provider's message id, or raises `SmsDeliveryError` (try again
+later) or `SmsRejected` (refused for good) with a summary that never contains the number or
+the text (it is stored and logged).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
-from tawasul.channels.models import ChannelAccount
+from tawasul.channels.errors import ChannelDeliveryError, ChannelRejected
+from tawasul.channels.models import ChannelAccount, ChannelKind, OutboxChannel, OutboxMessage
+from tawasul.channels.notifications import (
+    notification_context,
+    notification_language,
+    notification_render_sms,
+)
 from tawasul.core.validators import mobile_masked
 
 
-class SmsDeliveryError(Exception):
-    """The SMS was not accepted. The message is a summary safe to store and log."""
+class SmsDeliveryError(ChannelDeliveryError):
+    """The SMS was not accepted now: try again later. The message is a summary safe to
+    store and log."""
+
+
+class SmsRejected(SmsDeliveryError, ChannelRejected):
+    """The provider refused the SMS for good (a bad number, a refused text or sender)."""
 
 
 class SmsGateway(ABC):
@@ -61,7 +86,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class HttpSmsGateway(SmsGateway):
-    """POST `{"to", "text", "sender"}` as JSON with a bearer token; 2xx means accepted."""
+    """POST `{"to", "text", "sender"}` as JSON with a bearer token; 2xx means accepted,
+    `{"id": …}` in the answer is the provider's message id."""
 
     def __init__(
         self,
@@ -78,42 +104,139 @@ class HttpSmsGateway(SmsGateway):
         self._opener = urllib.request.build_opener(_NoRedirect)
 
     def send(self, *, to: str, text: str) -> str:
-        if not self.url.startswith(("http://", "https://")):
-            raise SmsDeliveryError("SMS_HTTP_URL is not an http(s) URL")
         body = json.dumps({"to": to, "text": text, "sender": self.sender}).encode()
-        http_request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        status, payload = sms_http_post(
+            self._opener,
             self.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "Accept": "application/json",
-                "Authorization": f"Bearer {self.token}",
-            },
+            body=body,
+            content_type="application/json; charset=utf-8",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=self.timeout,
         )
-        try:
-            with self._opener.open(http_request, timeout=self.timeout) as response:
-                status, payload = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            raise SmsDeliveryError(f"SMS provider answered HTTP {error.code}") from None
-        except urllib.error.URLError as error:
-            reason = type(error.reason).__name__ if error.reason else "URLError"
-            raise SmsDeliveryError(f"SMS provider unreachable ({reason})") from None
-        except (TimeoutError, OSError) as error:
-            raise SmsDeliveryError(f"SMS provider unreachable ({type(error).__name__})") from None
         if not 200 <= status < 300:
-            raise SmsDeliveryError(f"SMS provider answered HTTP {status}")
+            raise sms_http_error(status)
         return _provider_id(payload)
 
 
-def _provider_id(payload: bytes) -> str:
+def sms_http_post(
+    opener: urllib.request.OpenerDirector,
+    url: str,
+    *,
+    body: bytes,
+    content_type: str,
+    headers: dict[str, str],
+    timeout: float,
+) -> tuple[int, bytes]:
+    """POST to a provider; its HTTP status and body, whatever the status. A provider that
+    cannot be reached raises `SmsDeliveryError`."""
+    if not url.startswith(("http://", "https://")):
+        raise SmsDeliveryError("SMS_HTTP_URL is not an http(s) URL")
+    http_request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": content_type, "Accept": "application/json", **headers},
+    )
     try:
-        data = json.loads(payload or b"null")
-    except ValueError:
-        return ""
+        with opener.open(http_request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        try:
+            payload = error.read()
+        except OSError:
+            payload = b""
+        return error.code, payload
+    except urllib.error.URLError as error:
+        reason = type(error.reason).__name__ if error.reason else "URLError"
+        raise SmsDeliveryError(f"SMS provider unreachable ({reason})") from None
+    except (TimeoutError, OSError) as error:
+        raise SmsDeliveryError(f"SMS provider unreachable ({type(error).__name__})") from None
+
+
+def sms_http_error(status: int) -> SmsDeliveryError:
+    """A provider's HTTP refusal: 429 and 5xx (and an unexpected 3xx) are tried again later,
+    any other 4xx is final."""
+    summary = f"SMS provider answered HTTP {status}"
+    if 400 <= status < 500 and status != 429:
+        return SmsRejected(summary)
+    return SmsDeliveryError(summary)
+
+
+def _provider_id(payload: bytes) -> str:
+    data = _json_or_none(payload)
     if isinstance(data, dict) and data.get("id") is not None:
         return str(data["id"])[:100]
     return ""
+
+
+def _json_or_none(payload: bytes) -> Any:
+    try:
+        return json.loads(payload or b"null")
+    except ValueError:
+        return None
+
+
+# --- Unifonic ------------------------------------------------------------------------------
+
+UNIFONIC_API_BASE = "https://el.cloud.unifonic.com"
+UNIFONIC_SEND_PATH = "/rest/SMS/messages"
+# Unifonic's error codes that no retry will change: a bad number (ER-02 … ER-05), an empty
+# or filtered text (ER-06, ER-07), a sender name not registered (ER-08), a duplicate (ER-09).
+# Others (ER-01: no balance or no price for the country) may clear: they are tried again.
+UNIFONIC_FINAL_ERRORS = frozenset(f"ER-{number:02d}" for number in range(2, 10))
+_ERROR_CODE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+
+
+class UnifonicSmsGateway(SmsGateway):
+    """Unifonic's REST API: `POST <api_base>/rest/SMS/messages`, form-encoded `AppSid`,
+    `SenderID`, `Recipient` (international digits, no `+` or `00`), `Body`,
+    `responseType=JSON`; the answer `{"success": true, "errorCode": "ER-00", "data":
+    {"MessageID": …, "Status": …}}`."""
+
+    def __init__(self, *, base: str, app_sid: str, sender: str, timeout: float) -> None:
+        self.url = (base or UNIFONIC_API_BASE).rstrip("/") + UNIFONIC_SEND_PATH
+        self.app_sid = app_sid
+        self.sender = sender
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(_NoRedirect)
+
+    def send(self, *, to: str, text: str) -> str:
+        if not self.app_sid:
+            raise SmsRejected("the Unifonic account has no AppSid (secret api_token)")
+        fields = {"AppSid": self.app_sid, "SenderID": self.sender, "Recipient": _digits(to)}
+        fields.update({"Body": text, "responseType": "JSON"})
+        status, payload = sms_http_post(
+            self._opener,
+            self.url,
+            body=urllib.parse.urlencode(fields).encode(),
+            content_type="application/x-www-form-urlencoded; charset=utf-8",
+            headers={},
+            timeout=self.timeout,
+        )
+        answer = _json_or_none(payload)
+        data: dict[str, Any] = answer if isinstance(answer, dict) else {}
+        accepted = data.get("success") in (True, "true", "True")
+        if 200 <= status < 300 and accepted:
+            inner = data.get("data")
+            details: dict[str, Any] = inner if isinstance(inner, dict) else {}
+            if str(details.get("Status") or "").lower() in ("rejected", "failed"):
+                raise SmsRejected("Unifonic answered status rejected or failed")
+            return str(details.get("MessageID") or "")[:100]
+        code = str(data.get("errorCode") or "")
+        if _ERROR_CODE.match(code) and code != "ER-00":
+            summary = f"Unifonic refused the message ({code})"
+            raise (
+                SmsRejected(summary) if code in UNIFONIC_FINAL_ERRORS else SmsDeliveryError(summary)
+            )
+        if 200 <= status < 300:
+            raise SmsDeliveryError("Unifonic did not accept the message")
+        raise sms_http_error(status)
+
+
+def _digits(number: str) -> str:
+    """International digits without `+` or a `00` prefix, as Unifonic wants them."""
+    digits = "".join(char for char in number if char in "0123456789")
+    return digits[2:] if digits.startswith("00") else digits
 
 
 # --- development and tests -------------------------------------------------------------
@@ -182,7 +305,123 @@ class MemorySmsGateway(SmsGateway):
 
 # --- channel accounts (issue 10) ---------------------------------------------------------
 
+SMS_PROVIDERS = ("http", "unifonic")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# What an account's own texts may not carry: the staff text stays off SMS (as in the
+# built-in texts: a tracking number and a link, nothing personal).
+_NOT_IN_SMS = frozenset({"reply_body"})
+
 
 def sms_account_gateway(account: ChannelAccount) -> SmsGateway:
-    """The gateway of an SMS channel account (its provider's format, URL, sender, token)."""
-    raise NotImplementedError("being written")
+    """The gateway of an SMS channel account, by its `provider` setting (`http` when unset):
+    its URL or API base, its sender name, its token (secret `api_token`)."""
+    provider = (account.setting("provider") or "http").strip().lower()
+    timeout = settings.TAWASUL_CHANNEL_HTTP_TIMEOUT
+    if provider == "http":
+        return HttpSmsGateway(
+            url=account.setting("url").strip(),
+            token=account.secret("api_token"),
+            sender=account.setting("sender"),
+            timeout=timeout,
+        )
+    if provider == "unifonic":
+        return UnifonicSmsGateway(
+            base=account.setting("api_base").strip() or UNIFONIC_API_BASE,
+            app_sid=account.secret("api_token"),
+            sender=account.setting("sender"),
+            timeout=timeout,
+        )
+    raise SmsRejected("the SMS account names an unknown provider")
+
+
+def sms_account_render(account: ChannelAccount | None, message: OutboxMessage) -> str:
+    """The SMS text: the account's own for this notification and language (its `templates`
+    setting: `{"<notification>": {"ar": "…{tracking}…", "en": "…"}}`), else the built-in one.
+    A placeholder the text names but the notification lacks is left as written."""
+    language = notification_language(message)
+    own = _account_template(account, message.template, language)
+    if own is None:
+        return notification_render_sms(message)
+    with translation.override(language):
+        context = notification_context(message)
+    values = {
+        key: str(value)
+        for key, value in context.items()
+        if isinstance(value, str) and key not in _NOT_IN_SMS
+    }
+    values["sender"] = account.setting("sender") if account is not None else ""
+    filled = _PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), own)
+    return " ".join(filled.split())
+
+
+def _account_template(account: ChannelAccount | None, key: str, language: str) -> str | None:
+    templates = account.settings.get("templates") if account is not None else None
+    entry = templates.get(key) if isinstance(templates, dict) else None
+    text = entry.get(language) if isinstance(entry, dict) else None
+    return text if isinstance(text, str) and text.strip() else None
+
+
+def sms_default_account() -> ChannelAccount | None:
+    """The active SMS account marked `"default": true`: it also sends the SMS that are not
+    routed to an account (portal users' notifications, sign-in codes)."""
+    for account in ChannelAccount.objects.filter(kind=ChannelKind.SMS, is_active=True).order_by(
+        "pk"
+    ):
+        flag = account.settings.get("default") if isinstance(account.settings, dict) else None
+        if flag is True or str(flag).lower() in ("true", "1", "yes"):
+            return account
+    return None
+
+
+def sms_default_route() -> tuple[SmsGateway, ChannelAccount | None]:
+    """How an SMS that is not routed goes out: the default account's gateway, else the
+    platform's (`settings.SMS_BACKEND`)."""
+    account = sms_default_account()
+    if account is None:
+        return sms_gateway(), None
+    return sms_account_gateway(account), account
+
+
+# --- delivery receipts ---------------------------------------------------------------------
+
+RECEIPT_STATUSES = {
+    "delivered": "delivered",
+    "delivrd": "delivered",
+    "read": "read",
+    "sent": "sent",
+    "accepted": "sent",
+    "queued": "queued",
+    "pending": "queued",
+    "buffered": "queued",
+    "failed": "failed",
+    "undelivered": "failed",
+    "undeliverable": "failed",
+    "rejected": "failed",
+    "expired": "failed",
+    "undeliv": "failed",
+}
+
+
+def sms_receipt_status(value: object) -> str:
+    """A provider's delivery status in our words: delivered, read, sent, queued, failed;
+    anything else kept as a short lower-case word."""
+    word = re.sub(r"[^a-z_]", "", str(value or "").strip().lower())[:20]
+    return RECEIPT_STATUSES.get(word, word or "unknown")
+
+
+def sms_receipt_record(
+    *, account: ChannelAccount, provider_id: str, status: str, at: datetime | None = None
+) -> int:
+    """Note a delivery receipt on the SMS it is about (found by the provider's message id,
+    sent through this account or as a default SMS); an older receipt never overwrites a
+    newer one, an unknown id changes nothing. Returns how many rows were updated."""
+    provider_id = (provider_id or "").strip()[:100]
+    if not provider_id:
+        return 0
+    at = at or timezone.now()
+    return (
+        OutboxMessage.objects.filter(channel=OutboxChannel.SMS, provider_message_id=provider_id)
+        .filter(Q(account=account) | Q(account__isnull=True))
+        .filter(Q(receipt_at__isnull=True) | Q(receipt_at__lte=at))
+        .update(receipt_status=sms_receipt_status(status), receipt_at=at)
+    )

@@ -67,3 +67,12 @@ def webhook_sweep_task() -> int:
 # --- channel adapters' jobs (their own modules, registered with the consumer here) ----------
 
 from tawasul.channels import email_tasks  # noqa: E402, F401
+
+
+@db_periodic_task(crontab(minute="*"))
+def calls_wrap_up_task() -> int:
+    """Every minute: log on their requests the linked calls whose wrap-up time passed without
+    an outcome (a quiet line's last calls would otherwise wait for its next event)."""
+    from tawasul.channels.calls import calls_wrap_up_sweep
+
+    return calls_wrap_up_sweep()

@@ -43,9 +43,11 @@ from tawasul.cases.models import (
 )
 from tawasul.cases.selectors import request_linked_ids
 from tawasul.cases.workflow import Action, allowed_actions
+from tawasul.channels.calls import call_logged_detail
 from tawasul.channels.outbox import recipient_masked
 from tawasul.console import workspace_forms as wf
 from tawasul.console.access import staff_required
+from tawasul.console.channel_views import identities_panel
 from tawasul.console.similar_views import similar_panel
 from tawasul.console.suggestion_views import suggestion_panel_context
 from tawasul.core.errors import DomainError, InvalidInput, NotFound
@@ -162,6 +164,7 @@ _DETAILS: dict[str, Callable[[dict[str, Any], Names], str]] = {
     EventKind.MERGED_FROM: _other_detail,
     EventKind.CANCELLED: _reason_detail,
     EventKind.ANSWERED: _answer_detail,
+    EventKind.CALL_LOGGED: call_logged_detail,
 }
 
 
@@ -380,6 +383,7 @@ def _page(
         "max_transfers": settings.TAWASUL_MAX_TRANSFERS,
         "beneficiary": _beneficiary_panel(revealed or case.beneficiary, revealed=bool(revealed)),
         "revealed": revealed is not None,
+        "identities": identities_panel(user, case, revealed=revealed is not None),
         "timeline": staff_timeline(case),
         "linked": list(linked.order_by("created_at")),
         "merged_into": case.merged_into if case.merged_into_id else None,

@@ -25,6 +25,7 @@ from tawasul.cases.models import Category, Request, Status
 from tawasul.cases.taxonomy import category_create
 from tawasul.channels.outbox import outbox_discard_pending
 from tawasul.demo import ministry, taxonomy, texts
+from tawasul.demo.channels import channels_load
 from tawasul.demo.meetings import meetings_load
 from tawasul.demo.walk import RequestDriver, Team, Topic, World
 from tawasul.directory.models import BusinessCalendar, CareCentre, Entity, EntityKind, Role
@@ -102,6 +103,7 @@ def demo_load(*, requests: int = 2000, seed: int = 2026) -> DemoSummary:
     )
     requests_load(world, count=requests)
     meetings_load(rng)
+    channels_load(rng)
     insights_summarise_all()  # the dashboards read the daily summary
     summary = demo_summary()
     summary.seconds = time.monotonic() - started

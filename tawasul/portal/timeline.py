@@ -14,7 +14,15 @@ from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tawasul.cases.models import Attachment, Event, EventKind, Message, Request, Visibility
+from tawasul.cases.models import (
+    Attachment,
+    Channel,
+    Event,
+    EventKind,
+    Message,
+    Request,
+    Visibility,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,11 @@ class TimelineItem:
     by_beneficiary: bool
     body: str = ""
     attachments: tuple[Attachment, ...] = ()
+    channel: str = ""  # the channel the message came in by or went out through
+
+    @property
+    def channel_label(self) -> Promise | str:
+        return Channel(self.channel).label if self.channel in Channel.values else ""
 
     @property
     def label(self) -> Promise | str:
@@ -78,6 +91,7 @@ def public_timeline(request: Request) -> list[TimelineItem]:
                 by_beneficiary=event.by_beneficiary,
                 body=message.body if message is not None else "",
                 attachments=tuple(files or ()),
+                channel=message.channel if message is not None else "",
             )
         )
     for message in messages.values():  # a public message no event points to
@@ -91,6 +105,7 @@ def public_timeline(request: Request) -> list[TimelineItem]:
                     by_beneficiary=message.from_beneficiary,
                     body=message.body,
                     attachments=tuple(attachments.get(message.pk, ())),
+                    channel=message.channel,
                 )
             )
     items.sort(key=lambda item: item.at)
