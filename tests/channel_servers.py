@@ -4,6 +4,7 @@ provider's documented ones; and a helper to make a channel account with its secr
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tawasul.channels.models import ChannelAccount
+from tawasul.channels.inbound import Incoming, inbound_receive
+from tawasul.channels.models import ChannelAccount, ChannelKind, IdentityKind, InboundMessage
 from tawasul.directory.models import CareCentre
 
 
@@ -117,3 +119,40 @@ def channel_account(
     account.full_clean()
     account.save()
     return account
+
+
+def sms_gateway_account(centre: CareCentre, name: str) -> ChannelAccount:
+    """An SMS gateway account of a centre (its provider is never called in these tests)."""
+    return channel_account(
+        kind=ChannelKind.SMS,
+        centre=centre,
+        settings={"url": "http://127.0.0.1:9/sms", "sender": "MOE"},
+        name=name,
+    )
+
+
+_received_ids = itertools.count(1)
+SARA_MOBILE = "+966551234567"  # sara's (tests/conftest.py), as an SMS gateway sends it
+
+
+def received(
+    account: ChannelAccount,
+    *,
+    body: str = "شكر",
+    sender: str = SARA_MOBILE,
+    kind: str = IdentityKind.MOBILE,
+    **extra: Any,
+) -> InboundMessage:
+    """A message kept and processed by the core pipeline (by default 3 characters from
+    sara's mobile: too short, so it waits for review)."""
+    message, _new = inbound_receive(
+        account,
+        Incoming(
+            external_id=f"received-{next(_received_ids)}",
+            sender=sender,
+            identity_kind=kind if sender else "",
+            body=body,
+            **extra,
+        ),
+    )
+    return message

@@ -360,3 +360,24 @@ def test_a_message_on_an_answered_request_waits_for_review_on_it(telegram, staff
         Status.ANSWERED,
         0,
     )
+
+
+def test_an_unexpected_failure_keeps_the_message_for_review_and_logs_no_address(
+    mailbox, monkeypatch, caplog
+) -> None:
+    def broken(account, kind):
+        raise RuntimeError("parent@example.com broke it")  # a bug whose text quotes data
+
+    monkeypatch.setattr("tawasul.channels.inbound.channel_category", broken)
+    message, _ = inbound_receive(mailbox, mail("<z1@example.com>"))
+
+    kept = InboundMessage.objects.get(pk=message.pk)
+    assert (kept.status, kept.reason, kept.request, kept.body) == (
+        InboundStatus.REVIEW,
+        "error",
+        None,
+        TEXT,
+    )
+    assert not Request.objects.exists()
+    assert "RuntimeError" in caplog.text
+    assert "parent@example.com" not in caplog.text

@@ -7,7 +7,6 @@ channels, and an SMS-channel request counted under its label in the statistics."
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,10 +14,9 @@ from django.utils import translation
 
 from tawasul.cases.models import Channel, EventKind, Message, Request
 from tawasul.cases.services import request_answer, request_claim, request_start, request_submit
-from tawasul.channels.inbound import Incoming, IncomingFile, Reason, inbound_receive
+from tawasul.channels.inbound import IncomingFile, Reason
 from tawasul.channels.models import (
     ChannelIdentity,
-    ChannelKind,
     IdentityKind,
     InboundMessage,
     InboundStatus,
@@ -41,13 +39,11 @@ from tawasul.insights.open_statistics import open_statistics
 from tawasul.insights.periods import Grain, period_containing
 from tawasul.insights.selectors import insights_volume
 from tawasul.insights.summary import insights_summarise
-from tests.channel_servers import channel_account
+from tests.channel_servers import received, sms_gateway_account
 from tests.insights_data import submitted_on
 from tests.threads import race
 
-SARA_MOBILE = "+966551234567"  # sara's, as an SMS gateway sends it
 STRANGER_MOBILE = "+966501112233"
-_ids = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -57,38 +53,12 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def sms(ministry):
-    return channel_account(
-        kind=ChannelKind.SMS,
-        centre=ministry.riyadh.centre,
-        settings={"url": "http://127.0.0.1:9/sms", "sender": "MOE"},
-        name="Riyadh SMS",
-    )
+    return sms_gateway_account(ministry.riyadh.centre, "Riyadh SMS")
 
 
 @pytest.fixture
 def makkah_sms(ministry):
-    return channel_account(
-        kind=ChannelKind.SMS,
-        centre=ministry.makkah.centre,
-        settings={"url": "http://127.0.0.1:9/sms", "sender": "MOE"},
-        name="Makkah SMS",
-    )
-
-
-def received(account, *, body="شكر", sender=SARA_MOBILE, kind=IdentityKind.MOBILE, **extra):
-    """A message kept and processed by the core pipeline (3 characters: too short)."""
-    message, new = inbound_receive(
-        account,
-        Incoming(
-            external_id=f"sms-{next(_ids)}",
-            sender=sender,
-            identity_kind=kind if sender else "",
-            body=body,
-            **extra,
-        ),
-    )
-    assert new
-    return message
+    return sms_gateway_account(ministry.makkah.centre, "Makkah SMS")
 
 
 def fresh(message):

@@ -6,7 +6,6 @@ and the portal. Arabic by default, English under /en/."""
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import pytest
@@ -17,7 +16,6 @@ from django.utils import translation
 
 from tawasul.cases.models import Channel, Message, Request
 from tawasul.cases.services import request_submit
-from tawasul.channels.inbound import Incoming, inbound_receive
 from tawasul.channels.models import (
     ChannelIdentity,
     ChannelKind,
@@ -27,11 +25,9 @@ from tawasul.channels.models import (
 )
 from tawasul.channels.review import inbound_review_attach, inbound_review_dismiss
 from tawasul.portal.session import BENEFICIARY_KEY
-from tests.channel_servers import channel_account
+from tests.channel_servers import SARA_MOBILE, channel_account, received, sms_gateway_account
 
-SARA_MOBILE = "+966551234567"
 STRANGER_MOBILE = "+966501112233"
-_ids = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -47,12 +43,7 @@ def _arabic():
 
 @pytest.fixture
 def sms(ministry):
-    return channel_account(
-        kind=ChannelKind.SMS,
-        centre=ministry.riyadh.centre,
-        settings={"url": "http://127.0.0.1:9/sms", "sender": "MOE"},
-        name="Riyadh SMS",
-    )
+    return sms_gateway_account(ministry.riyadh.centre, "Riyadh SMS")
 
 
 @pytest.fixture
@@ -67,26 +58,7 @@ def mail(ministry):
 
 @pytest.fixture
 def makkah_sms(ministry):
-    return channel_account(
-        kind=ChannelKind.SMS,
-        centre=ministry.makkah.centre,
-        settings={"url": "http://127.0.0.1:9/sms", "sender": "MOE"},
-        name="Makkah SMS",
-    )
-
-
-def received(account, *, body="شكر", sender=SARA_MOBILE, kind=IdentityKind.MOBILE, **extra):
-    message, _new = inbound_receive(
-        account,
-        Incoming(
-            external_id=f"m-{next(_ids)}",
-            sender=sender,
-            identity_kind=kind if sender else "",
-            body=body,
-            **extra,
-        ),
-    )
-    return message
+    return sms_gateway_account(ministry.makkah.centre, "Makkah SMS")
 
 
 def submit(ministry, beneficiary, entity=None, **overrides):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -201,8 +202,14 @@ def inbound_process(
         return _settle(message, InboundStatus.REVIEW, Reason.REFUSED)
     except Exception as error:  # keep the message for a person; never lose it
         message.request = message.message = None
-        logger.exception(
-            "inbound %s: processing failed (%s)", message.public_id, type(error).__name__
+        # where it failed, not the error's text: a database error quotes the values it held
+        where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        logger.error(
+            "inbound %s: processing failed (%s at %s:%s)",
+            message.public_id,
+            type(error).__name__,
+            where.filename.rsplit("/", 2)[-1] if where else "?",
+            where.lineno if where else "?",
         )
         return _settle(message, InboundStatus.REVIEW, Reason.ERROR)
     if isinstance(outcome, str):
