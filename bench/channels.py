@@ -65,25 +65,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(count: int) -> dict[str, list[float]]:
     from django.conf import settings
-    from django.core.management import call_command
-    from django.db import transaction
     from django.test import Client
     from django.utils import timezone
 
+    from bench.intake import directory_ensure
     from tawasul.beneficiaries.services import beneficiary_register
     from tawasul.cases.models import Category, Kind
     from tawasul.cases.services import request_submit
     from tawasul.channels.models import ChannelAccount, ChannelKind
-    from tawasul.demo import loader
-    from tawasul.directory.models import CareCentre, Entity
+    from tawasul.directory.models import CareCentre
 
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-    if not Entity.objects.exists():
-        with transaction.atomic():
-            entities = loader.ministry_load()
-            loader.taxonomy_load()
-            loader.staff_load(entities)
+    directory_ensure()
     centre = CareCentre.objects.filter(is_central=False).order_by("pk").first()
     assert centre is not None
     category = next(

@@ -169,12 +169,11 @@ class Fixture:
     kind: str
 
 
-def _prepare() -> Fixture:
+def directory_ensure() -> None:
+    """Migrate, and load the demo ministry's directory, taxonomy and staff if it has none."""
     from django.core.management import call_command
     from django.db import transaction
-    from django.utils import timezone
 
-    from tawasul.api.credentials import api_client_create
     from tawasul.demo import loader
     from tawasul.directory.models import Entity
 
@@ -185,6 +184,15 @@ def _prepare() -> Fixture:
             loader.taxonomy_load()
             loader.staff_load(entities)
         print(f"loaded the demo ministry: {len(entities)} entities")
+
+
+def _prepare() -> Fixture:
+    from django.utils import timezone
+
+    from tawasul.api.credentials import api_client_create
+    from tawasul.directory.models import Entity
+
+    directory_ensure()
     receiving = Entity.objects.filter(centre__isnull=False, depth__gt=1).order_by("pk").first()
     issued = api_client_create(
         name=f"bench-intake-{timezone.now():%Y%m%d-%H%M%S-%f}",
