@@ -41,6 +41,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from tawasul.channels.errors import ChannelDeliveryError, ChannelRejected
+from tawasul.channels.http import provider_post
 from tawasul.channels.models import ChannelAccount, ChannelKind, OutboxChannel, OutboxMessage
 from tawasul.channels.notifications import (
     notification_context,
@@ -78,13 +79,6 @@ def sms_gateway() -> SmsGateway:
 # --- HTTP ----------------------------------------------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer we did not expect: fail instead of re-posting as GET."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 class HttpSmsGateway(SmsGateway):
     """POST `{"to", "text", "sender"}` as JSON with a bearer token; 2xx means accepted,
     `{"id": …}` in the answer is the provider's message id."""
@@ -101,12 +95,10 @@ class HttpSmsGateway(SmsGateway):
         self.token = settings.SMS_HTTP_TOKEN if token is None else token
         self.sender = settings.SMS_SENDER if sender is None else sender
         self.timeout = settings.SMS_HTTP_TIMEOUT if timeout is None else timeout
-        self._opener = urllib.request.build_opener(_NoRedirect)
 
     def send(self, *, to: str, text: str) -> str:
         body = json.dumps({"to": to, "text": text, "sender": self.sender}).encode()
         status, payload = sms_http_post(
-            self._opener,
             self.url,
             body=body,
             content_type="application/json; charset=utf-8",
@@ -119,38 +111,18 @@ class HttpSmsGateway(SmsGateway):
 
 
 def sms_http_post(
-    opener: urllib.request.OpenerDirector,
-    url: str,
-    *,
-    body: bytes,
-    content_type: str,
-    headers: dict[str, str],
-    timeout: float,
+    url: str, *, body: bytes, content_type: str, headers: dict[str, str], timeout: float
 ) -> tuple[int, bytes]:
     """POST to a provider; its HTTP status and body, whatever the status. A provider that
     cannot be reached raises `SmsDeliveryError`."""
-    if not url.startswith(("http://", "https://")):
-        raise SmsDeliveryError("SMS_HTTP_URL is not an http(s) URL")
-    http_request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+    return provider_post(
         url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": content_type, "Accept": "application/json", **headers},
+        body=body,
+        headers={"Content-Type": content_type, **headers},
+        timeout=timeout,
+        label="SMS provider",
+        unreachable=SmsDeliveryError,
     )
-    try:
-        with opener.open(http_request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        try:
-            payload = error.read()
-        except OSError:
-            payload = b""
-        return error.code, payload
-    except urllib.error.URLError as error:
-        reason = type(error.reason).__name__ if error.reason else "URLError"
-        raise SmsDeliveryError(f"SMS provider unreachable ({reason})") from None
-    except (TimeoutError, OSError) as error:
-        raise SmsDeliveryError(f"SMS provider unreachable ({type(error).__name__})") from None
 
 
 def sms_http_error(status: int) -> SmsDeliveryError:
@@ -198,7 +170,6 @@ class UnifonicSmsGateway(SmsGateway):
         self.app_sid = app_sid
         self.sender = sender
         self.timeout = timeout
-        self._opener = urllib.request.build_opener(_NoRedirect)
 
     def send(self, *, to: str, text: str) -> str:
         if not self.app_sid:
@@ -206,7 +177,6 @@ class UnifonicSmsGateway(SmsGateway):
         fields = {"AppSid": self.app_sid, "SenderID": self.sender, "Recipient": _digits(to)}
         fields.update({"Body": text, "responseType": "JSON"})
         status, payload = sms_http_post(
-            self._opener,
             self.url,
             body=urllib.parse.urlencode(fields).encode(),
             content_type="application/x-www-form-urlencoded; charset=utf-8",

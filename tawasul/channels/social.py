@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 from django.conf import settings
 
 from tawasul.channels.errors import ChannelDeliveryError, ChannelRejected
+from tawasul.channels.http import provider_post
 from tawasul.channels.models import ChannelAccount, ChannelKind, OutboxMessage
 from tawasul.channels.notifications import notification_render_chat
 
@@ -185,16 +184,6 @@ def _path_part(value: str) -> str:
 # --- HTTP ------------------------------------------------------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer we did not expect: fail instead of re-posting elsewhere."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def _post(
     account: ChannelAccount,
     url: str,
@@ -210,38 +199,24 @@ def _post(
     platform = PLATFORM_NAMES.get(account.kind, account.kind)
     if not url.startswith(("http://", "https://")):
         raise ChannelRejected(f"{platform}: api_base is not an http(s) URL")
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "Accept": "application/json",
-    }
+    headers = {"Content-Type": "application/json; charset=utf-8"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url, data=json.dumps(payload).encode(), method="POST", headers=headers
-    )
-    timeout = settings.TAWASUL_CHANNEL_HTTP_TIMEOUT
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status, body = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        raise _http_error(account, error.code, _read(error)) from None
-    except urllib.error.URLError as error:
-        reason = type(error.reason).__name__ if error.reason else "URLError"
-        raise ChannelDeliveryError(_scrubbed(f"{platform} unreachable ({reason})", scrub)) from None
-    except (TimeoutError, OSError) as error:
-        raise ChannelDeliveryError(f"{platform} unreachable ({type(error).__name__})") from None
+        status, body = provider_post(
+            url,
+            body=json.dumps(payload).encode(),
+            headers=headers,
+            timeout=settings.TAWASUL_CHANNEL_HTTP_TIMEOUT,
+            label=platform,
+        )
+    except ChannelDeliveryError as error:  # the reason may quote the URL (Telegram's token)
+        raise ChannelDeliveryError(_scrubbed(str(error), scrub)) from None
     if not 200 <= status < 300:
         raise _http_error(account, status, body)
     answer = _json(body)
     logger.info("%s send: account %s, HTTP %s", platform, account.pk, status)
     return answer
-
-
-def _read(error: urllib.error.HTTPError) -> bytes:
-    try:
-        return error.read()[:65536]
-    except OSError:
-        return b""
 
 
 def _json(body: bytes) -> dict[str, Any]:
