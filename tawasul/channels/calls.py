@@ -27,7 +27,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -52,6 +52,7 @@ from tawasul.channels.models import (
     ChannelKind,
     IdentityKind,
 )
+from tawasul.channels.verify import epoch_datetime
 from tawasul.core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from tawasul.core.validators import mobile_masked
 from tawasul.directory import access
@@ -121,13 +122,10 @@ def caller_number(raw: str) -> str:
 def _moment(value: Any) -> datetime:
     if value is None:
         return timezone.now()
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    moment = epoch_datetime(value) if isinstance(value, int | float) else None
+    if moment is None:
         raise _malformed("at")
-    seconds = float(value) / 1000 if value > 10_000_000_000 else float(value)
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise _malformed("at") from None
+    return moment
 
 
 def _duration(value: Any) -> int | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import urllib.parse
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -35,7 +35,12 @@ from tawasul.channels.errors import WebhookRefused
 from tawasul.channels.inbound import Incoming, inbound_receive
 from tawasul.channels.models import ChannelAccount, ChannelKind, IdentityKind
 from tawasul.channels.sms import sms_receipt_record
-from tawasul.channels.verify import account_for_webhook, signature_check, tawasul_signed_check
+from tawasul.channels.verify import (
+    account_for_webhook,
+    epoch_datetime,
+    signature_check,
+    tawasul_signed_check,
+)
 from tawasul.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -174,16 +179,12 @@ def sms_sender_e164(number: str) -> str:
 def _when(value: object) -> datetime | None:
     """A provider's time: unix seconds or milliseconds, or ISO 8601 (naive: local time)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 10_000_000_000 else value
-        try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
+        return epoch_datetime(value)
     text = _text(value)
     if not text:
         return None
     if text.isdigit():
-        return _when(int(text))
+        return epoch_datetime(text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

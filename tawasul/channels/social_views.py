@@ -25,7 +25,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -43,6 +43,7 @@ from tawasul.channels.models import ChannelAccount, ChannelKind, IdentityKind
 from tawasul.channels.social import social_receipt_record
 from tawasul.channels.verify import (
     account_for_webhook,
+    epoch_datetime,
     hmac_sha256_base64,
     hmac_sha256_hex,
     signature_check,
@@ -321,20 +322,6 @@ def _fresh(moment: datetime | None) -> bool:
     return now - EVENT_MAX_AGE <= moment <= now + ahead
 
 
-def _moment(value: Any) -> datetime | None:
-    """A platform's Unix time (seconds or milliseconds, number or string) as a datetime."""
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    if seconds > 10_000_000_000:
-        seconds /= 1000
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -377,7 +364,7 @@ def _x_direct_message(
         sender_handle=_text(user.get("screen_name")),
         body=_text(_dict(create.get("message_data")).get("text")),
         ignore_reason=Reason.ECHO if sender == account.setting("account_id") else "",
-        received_at=_moment(event.get("created_timestamp")),
+        received_at=epoch_datetime(event.get("created_timestamp")),
         data={"platform": "x", "event": "direct_message"},
     )
 
@@ -399,7 +386,8 @@ def _x_mention(account: ChannelAccount, tweet: dict[str, Any]) -> Incoming | Non
         body=_text(extended.get("full_text")) or _text(tweet.get("text")),
         is_public=True,
         ignore_reason=Reason.ECHO if sender == account.setting("account_id") else "",
-        received_at=_moment(tweet.get("timestamp_ms")) or _x_created_at(tweet.get("created_at")),
+        received_at=epoch_datetime(tweet.get("timestamp_ms"))
+        or _x_created_at(tweet.get("created_at")),
         data={"platform": "x", "event": "mention"},
     )
 
@@ -431,7 +419,7 @@ def _messenger_message(account: ChannelAccount, event: dict[str, Any]) -> Incomi
         body=text,
         thread={"in_reply_to": str(reply_to)} if reply_to else {},
         ignore_reason=Reason.ECHO if message.get("is_echo") else "",
-        received_at=_moment(event.get("timestamp")),
+        received_at=epoch_datetime(event.get("timestamp")),
         data={"platform": account.kind, "attachments": len(attachments)},
     )
 
@@ -469,7 +457,7 @@ def _whatsapp_message(message: dict[str, Any], *, names: dict[str, str]) -> Inco
         sender_name=names.get(sender, ""),
         body=body,
         thread={"in_reply_to": str(reply_to)} if reply_to else {},
-        received_at=_moment(message.get("timestamp")),
+        received_at=epoch_datetime(message.get("timestamp")),
         data={
             "platform": "whatsapp",
             "message_type": kind[:30],
@@ -480,7 +468,7 @@ def _whatsapp_message(message: dict[str, Any], *, names: dict[str, str]) -> Inco
 
 def _whatsapp_receipt(account: ChannelAccount, status: dict[str, Any], tally: Tally) -> None:
     try:
-        moment = _moment(status.get("timestamp"))
+        moment = epoch_datetime(status.get("timestamp"))
         if not _fresh(moment) or moment is None:
             tally.stale += 1
             return
@@ -534,7 +522,7 @@ def _telegram_message(update: dict[str, Any]) -> Incoming | None:
             "chat_id": chat_id,
             **({"in_reply_to": f"{chat_id}:{reply_to}"} if reply_to else {}),
         },
-        received_at=_moment(message.get("date")),
+        received_at=epoch_datetime(message.get("date")),
         data={"platform": "telegram", "update_id": update.get("update_id")},
     )
 

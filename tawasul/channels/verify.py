@@ -10,6 +10,7 @@ import hmac
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -54,15 +55,35 @@ def signature_check(*, given: str | None, expected: str, secret: str) -> None:
         raise WebhookRefused("bad signature")
 
 
+def epoch_seconds(value: object) -> float | None:
+    """A provider's Unix time — seconds or milliseconds, a number or digits — in seconds;
+    None if it is none of these."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds / 1000 if seconds > 10_000_000_000 else seconds
+
+
+def epoch_datetime(value: object) -> datetime | None:
+    """`epoch_seconds` as an aware datetime (UTC); None if unreadable or out of range."""
+    seconds = epoch_seconds(value)
+    if seconds is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def timestamp_check(seconds: float | int | str | None, *, now: float | None = None) -> None:
     """Refuse a message claiming a time outside the window (`TAWASUL_WEBHOOK_WINDOW_SECONDS`)
     around now: an old message replayed, or a clock far off."""
-    try:
-        claimed = float(seconds)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise WebhookRefused("missing or bad timestamp", status=400) from None
-    if claimed > 10_000_000_000:  # milliseconds
-        claimed /= 1000
+    claimed = epoch_seconds(seconds)
+    if claimed is None:
+        raise WebhookRefused("missing or bad timestamp", status=400)
     current = time.time() if now is None else now
     if abs(current - claimed) > settings.TAWASUL_WEBHOOK_WINDOW_SECONDS:
         raise WebhookRefused("timestamp outside the window")
