@@ -447,8 +447,7 @@ def duration_display(seconds: int | None) -> str:
 
 
 def outcome_label(code: str) -> str:
-    labels = {str(value): str(label) for value, label in CallOutcome.choices}
-    return labels.get(code, code)
+    return str(dict(CallOutcome.choices).get(code, code))
 
 
 def call_logged_detail(data: dict[str, Any], names: dict[str, dict[int, str]]) -> str:

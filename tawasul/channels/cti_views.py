@@ -20,7 +20,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tawasul.channels.calls import call_event_apply, call_event_parse, calls_wrap_up_sweep
+from tawasul.channels.calls import call_event_apply, call_event_parse
 from tawasul.channels.errors import WebhookRefused
 from tawasul.channels.models import ChannelKind
 from tawasul.channels.verify import account_for_webhook, tawasul_signed_check
@@ -65,7 +65,6 @@ def cti_events(request: HttpRequest, public_id: str) -> JsonResponse:
         call = call_event_apply(account=account, event=event)
     except DomainError as error:
         return JsonResponse({"error": error.code}, status=400)
-    calls_wrap_up_sweep()  # the after-call work of earlier calls, due now
     return JsonResponse({"call": str(call.public_id), "status": call.status})
 
 
