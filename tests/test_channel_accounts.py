@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from tawasul.channels.admin import ChannelAccountForm
 from tawasul.channels.models import ChannelAccount, ChannelKind
 from tawasul.directory.models import CareCentre
 
@@ -109,3 +110,36 @@ def test_the_admin_refuses_bad_settings_and_saves_nothing(admin_client, centre) 
     assert response.status_code == 200
     assert "username" in response.content.decode()
     assert not ChannelAccount.objects.exists()
+
+
+def test_an_edit_in_the_admin_keeps_the_adapters_state(admin_client, centre, monkeypatch) -> None:
+    account = ChannelAccount(
+        name="Riyadh mailbox",
+        kind=ChannelKind.IMAP,
+        centre=centre,
+        settings={"host": "imap.moe.example", "username": "care-riyadh"},
+    )
+    account.save()
+    change = reverse("admin:channels_channelaccount_change", args=[account.pk])
+    original_clean = ChannelAccountForm.clean
+
+    def poller_writes_meanwhile(form):  # a worker polls the mailbox during the edit
+        ChannelAccount.objects.filter(pk=account.pk).update(state={"last_uid": 42})
+        return original_clean(form)
+
+    monkeypatch.setattr(ChannelAccountForm, "clean", poller_writes_meanwhile)
+
+    response = admin_client.post(
+        change,
+        {
+            "name": "Riyadh mailbox (main)",
+            "kind": ChannelKind.IMAP,
+            "centre": centre.pk,
+            "settings": '{"host": "imap.moe.example", "username": "care-riyadh"}',
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.name, account.state) == ("Riyadh mailbox (main)", {"last_uid": 42})

@@ -277,6 +277,16 @@ class ChannelAccountAdmin(_AccountAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
 
+    def save_model(
+        self, request: HttpRequest, obj: ChannelAccount, form: Any, change: bool
+    ) -> None:
+        """An edit writes only what the form holds: `state` (an IMAP mailbox's last UID, the
+        poller's lease) is the adapters', written meanwhile by a worker, never reset here."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        obj.save(update_fields=[*ChannelAccountForm.Meta.fields, "secret_encrypted", "updated_at"])
+
     @admin.display(boolean=True, description=_("secret set"))
     def secret_is_set(self, account: ChannelAccount) -> bool:
         return account.has_secret
