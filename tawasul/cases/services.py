@@ -701,6 +701,13 @@ def _ensure_open(request: Request) -> None:
         )
 
 
+def request_call_log(*, request: Request, by: User | None, data: dict[str, Any]) -> Event:
+    """A call about the request, written on its timeline (internal: duration, outcome, the
+    agent). Call inside the caller's transaction; the request's row is locked here."""
+    locked = _lock(request)
+    return _event(locked, EventKind.CALL_LOGGED, by=by, is_public=False, data=data)
+
+
 def request_recategorise(*, request: Request, by: User, category: Category | int) -> Request:
     """Move the request to another category that takes its kind (logged, from → to)."""
     with transaction.atomic():

@@ -39,8 +39,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tawasul.beneficiaries.models import Beneficiary
 from tawasul.cases.intake import CallerRequests, caller_open_requests
-from tawasul.cases.models import EventKind, Request
-from tawasul.cases.services import _event, _lock
+from tawasul.cases.models import Request
+from tawasul.cases.services import request_call_log
 from tawasul.channels.errors import WebhookRefused
 from tawasul.channels.inbound import identity_value
 from tawasul.channels.models import (
@@ -341,7 +341,6 @@ def _log_if_done(call: Call, *, now: datetime) -> bool:
         or now - ended >= _wrap_up(call.account)
     ):
         return False
-    request = _lock(Request(pk=call.request_id))
     data: dict[str, Any] = {
         "call": str(call.public_id),
         "duration_seconds": call.duration_seconds or 0,
@@ -351,10 +350,10 @@ def _log_if_done(call: Call, *, now: datetime) -> bool:
     if call.status == CallStatus.MISSED:
         data["missed"] = True
     agent = call.agent if call.agent_id is not None else None
-    _event(request, EventKind.CALL_LOGGED, by=agent, is_public=False, data=data)
+    request_call_log(request=Request(pk=call.request_id), by=agent, data=data)
     call.logged_at = now
     call.save(update_fields=["logged_at"])
-    logger.info("call logged: call=%s request=%d", call.public_id, request.pk)
+    logger.info("call logged: call=%s request=%d", call.public_id, call.request_id)
     return True
 
 
