@@ -52,3 +52,37 @@ def test_console_pages_have_no_untranslated_string(client, ministry, staff, sara
         assert response.status_code == 200, path
         assert 'lang="ar"' in response.content.decode()
     assert untranslated == set(), f"untranslated: {sorted(untranslated)}"
+
+
+def test_channel_pages_have_no_untranslated_string(client, ministry, staff, sara, untranslated):
+    """The review queue, an inbound message, a beneficiary's history across channels and the
+    call pop, all in Arabic."""
+    import json
+    import time
+
+    from tawasul.channels.calls import call_event_apply, call_event_parse
+    from tawasul.channels.models import ChannelKind
+    from tests.channel_servers import channel_account, received, sms_gateway_account
+
+    sms = sms_gateway_account(ministry.riyadh.centre, "Riyadh SMS")
+    waiting = received(sms)  # three characters from sara's mobile: waits for review
+    opened = received(sms, body="أرجو إفادتي بموعد صدور نتائج اختبارات ابني هذا الفصل")
+    line = channel_account(kind=ChannelKind.CTI, centre=ministry.riyadh.centre, name="Line")
+    event = {"event": "ringing", "call_id": "c-1", "from": "+966551234567", "at": time.time()}
+    call_event_apply(
+        account=line,
+        event=call_event_parse(json.dumps({**event, "agent": "riyadh_supervisor"}).encode()),
+    )
+    client.force_login(staff.riyadh_supervisor)
+    pages = {  # each with one Arabic text it must show
+        "/console/inbound/": "أقصر من أن تصبح طلبًا",
+        f"/console/inbound/{waiting.public_id}/": "فتح طلب من هذه الرسالة",
+        f"/console/requests/{opened.request.pk}/": "السجل عبر القنوات",
+        f"/console/requests/number/{opened.request.tracking_number}/history/": "العناوين",
+        "/console/calls/pop/": "مكالمة واردة",
+    }
+    for path, arabic in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert arabic in response.content.decode(), path
+    assert untranslated == set(), f"untranslated: {sorted(untranslated)}"
