@@ -20,6 +20,7 @@ from tawasul.channels.inbound import (
     IncomingFile,
     beneficiary_for_identity,
     identity_link,
+    identity_value,
     inbound_receive,
     tracking_numbers_in,
 )
@@ -381,3 +382,19 @@ def test_an_unexpected_failure_keeps_the_message_for_review_and_logs_no_address(
     assert not Request.objects.exists()
     assert "RuntimeError" in caplog.text
     assert "parent@example.com" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("0551230000", "+966551230000"),
+        ("966551230000", "+966551230000"),
+        ("00966551230000", "+966551230000"),
+        ("+966 55 123 0000", "+966551230000"),
+        ("00447700900123", "+447700900123"),
+        ("+447700900123", "+447700900123"),
+        ("no digits", ""),
+    ],
+)
+def test_a_number_is_one_identity_however_a_gateway_writes_it(written, canonical) -> None:
+    assert identity_value(IdentityKind.MOBILE, written) == canonical

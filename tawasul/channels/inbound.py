@@ -430,7 +430,9 @@ def identity_value(kind: str, value: str) -> str:
     if kind == IdentityKind.EMAIL:
         return value.lower()
     if kind in (IdentityKind.MOBILE, IdentityKind.WHATSAPP):
-        digits = "".join(char for char in value if char.isdigit())
+        digits = "".join(char for char in value if char in "0123456789")
+        if digits.startswith("00"):  # the international prefix, as some gateways write it
+            digits = digits[2:]
         for candidate in (value, f"+{digits}"):
             try:
                 return mobile_clean(candidate)

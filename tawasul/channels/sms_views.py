@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from tawasul.channels.errors import WebhookRefused
-from tawasul.channels.inbound import Incoming, inbound_receive
+from tawasul.channels.inbound import Incoming, identity_value, inbound_receive
 from tawasul.channels.models import ChannelAccount, ChannelKind, IdentityKind
 from tawasul.channels.sms import sms_receipt_record
 from tawasul.channels.verify import (
@@ -146,7 +146,10 @@ def _text(value: object) -> str:
 
 
 def _incoming(data: dict[str, Any]) -> Incoming:
-    external_id, sender = _text(data.get("id")), sms_sender_e164(_text(data.get("from")))
+    external_id, sender = (
+        _text(data.get("id")),
+        identity_value(IdentityKind.MOBILE, _text(data.get("from"))),
+    )
     text = data.get("text")
     if not external_id or not sender or not isinstance(text, str):
         raise WebhookRefused("inbound SMS without id, sender or text", status=400)
@@ -158,22 +161,6 @@ def _incoming(data: dict[str, Any]) -> Incoming:
         data={"to": _text(data.get("to"))[:20]},
         received_at=_when(data.get("timestamp")),
     )
-
-
-def sms_sender_e164(number: str) -> str:
-    """A sender number in international form: `00…` and bare international digits get a
-    `+`; a Saudi national `05…` becomes `+9665…`. "" when there are no digits."""
-    raw = number.strip()
-    digits = "".join(char for char in raw if char in "0123456789")
-    if not digits:
-        return ""
-    if raw.startswith("+"):
-        return f"+{digits}"
-    if digits.startswith("00"):
-        return f"+{digits[2:]}"
-    if digits.startswith("05") and len(digits) == 10:
-        return f"+966{digits[1:]}"
-    return f"+{digits}"
 
 
 def _when(value: object) -> datetime | None:
