@@ -414,9 +414,9 @@ def test_an_sms_with_a_tracking_number_from_its_beneficiary_is_a_reply_on_the_re
 @pytest.mark.parametrize(
     ("tamper", "status", "error"),
     [
-        ({"signature": "sha256=" + "0" * 64}, 403, "forbidden"),
-        ({"secret": "someone-else"}, 403, "forbidden"),
-        ({"timestamp": int(time.time()) - 3600}, 403, "forbidden"),
+        ({"signature": "sha256=" + "0" * 64}, 403, "bad_signature"),
+        ({"secret": "someone-else"}, 403, "bad_signature"),
+        ({"timestamp": int(time.time()) - 3600}, 403, "stale"),
         ({"payload": b"{not json"}, 400, "malformed"),
         ({"payload": {"id": "x", "from": "", "text": INBOUND_TEXT}}, 400, "malformed"),
         ({"payload": ["a", "list"]}, 400, "malformed"),

@@ -215,7 +215,7 @@ def test_a_wrong_or_missing_secret_token_is_refused_and_nothing_stored(client, a
     missing = post(client, account, update(100, 1), secret=None)
     get = client.get(url(account))
 
-    assert (wrong.status_code, wrong.json()) == (403, {"error": "forbidden"})
+    assert (wrong.status_code, wrong.json()) == (403, {"error": "bad_signature"})
     assert missing.status_code == 403
     assert (get.status_code, get.json()) == (405, {"error": "method_not_allowed"})
     assert get["Allow"] == "POST"

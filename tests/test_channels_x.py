@@ -278,7 +278,7 @@ def test_a_forged_or_unsigned_batch_is_refused_and_nothing_is_stored(client, acc
         webhook_url(account), data=json.dumps(dm_batch(dm("1"))), content_type="application/json"
     )
 
-    assert (forged.status_code, forged.json()) == (403, {"error": "forbidden"})
+    assert (forged.status_code, forged.json()) == (403, {"error": "bad_signature"})
     assert unsigned.status_code == 403
     assert not InboundMessage.objects.exists()
 

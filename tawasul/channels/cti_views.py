@@ -23,25 +23,10 @@ from django.views.decorators.http import require_POST
 from tawasul.channels.calls import call_event_apply, call_event_parse
 from tawasul.channels.errors import WebhookRefused
 from tawasul.channels.models import ChannelKind
-from tawasul.channels.verify import account_for_webhook, tawasul_signed_check
+from tawasul.channels.verify import account_for_webhook, tawasul_signed_check, webhook_refusal
 from tawasul.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
-
-# verify.py's summaries → the codes a telephony system can act on.
-_CODES = {
-    "unknown account": "unknown_account",
-    "the account has no signing secret": "bad_signature",
-    "bad signature": "bad_signature",
-    "timestamp outside the window": "stale",
-    "missing or bad timestamp": "malformed",
-}
-
-
-def _refused(error: WebhookRefused, account_id: object = None) -> JsonResponse:
-    code = _CODES.get(str(error), "malformed" if error.status == 400 else "refused")
-    logger.warning("cti event refused: account=%s code=%s", account_id, code)
-    return JsonResponse({"error": code}, status=error.status)
 
 
 @csrf_exempt
@@ -51,16 +36,20 @@ def cti_events(request: HttpRequest, public_id: str) -> JsonResponse:
     try:
         account = account_for_webhook(public_id, ChannelKind.CTI)
     except WebhookRefused as error:
-        return _refused(error)
+        return webhook_refusal(error, channel="cti")
     try:
         body = request.body
     except RequestDataTooBig:
-        return _refused(WebhookRefused("too large", status=400), account.pk)
+        return webhook_refusal(
+            WebhookRefused("too large", status=400, code="malformed"),
+            channel="cti",
+            account=account.pk,
+        )
     try:
         tawasul_signed_check(request.headers, secret=account.secret("webhook_secret"), body=body)
         event = call_event_parse(body)
     except WebhookRefused as error:
-        return _refused(error, account.pk)
+        return webhook_refusal(error, channel="cti", account=account.pk)
     try:
         call = call_event_apply(account=account, event=event)
     except DomainError as error:

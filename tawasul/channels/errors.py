@@ -13,10 +13,22 @@ class ChannelRejected(ChannelDeliveryError):
     message them, 4xx other than rate limits): the outbox marks it failed at once."""
 
 
+# The code answered for a refusal that names none, by its HTTP status.
+_CODES_BY_STATUS = {
+    400: "malformed",
+    403: "forbidden",
+    404: "unknown_account",
+    405: "method_not_allowed",
+    413: "too_large",
+}
+
+
 class WebhookRefused(Exception):
     """An inbound webhook that must not be trusted: bad signature, outside the time window,
-    unknown account. `status` is the HTTP status to answer with."""
+    unknown account. `status` is the HTTP status to answer with, `code` the `{"error": …}`
+    the sender reads (by default the status's)."""
 
-    def __init__(self, summary: str, *, status: int = 403) -> None:
+    def __init__(self, summary: str, *, status: int = 403, code: str = "") -> None:
         super().__init__(summary)
         self.status = status
+        self.code = code or _CODES_BY_STATUS.get(status, "refused")

@@ -40,13 +40,13 @@ from tawasul.channels.verify import (
     epoch_datetime,
     signature_check,
     tawasul_signed_check,
+    webhook_refusal,
 )
 from tawasul.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 SMS_TEXT_MAX_BYTES = 64 * 1024  # a long concatenated SMS is a few kilobytes
-_REFUSAL_CODES = {400: "malformed", 403: "forbidden", 404: "unknown_account", 405: "method"}
 
 
 @csrf_exempt
@@ -66,7 +66,7 @@ def sms_receipt(request: HttpRequest, public_id: str) -> JsonResponse:
         if not provider_id or not status:
             raise WebhookRefused("receipt without id or status", status=400)
     except WebhookRefused as refused:
-        return _refusal(refused, public_id)
+        return webhook_refusal(refused, channel="sms")
     updated = sms_receipt_record(account=account, provider_id=provider_id, status=status, at=at)
     logger.info("sms receipt on account %s: %d message(s) updated", account.pk, updated)
     return JsonResponse({"ok": True, "updated": updated})
@@ -82,7 +82,7 @@ def sms_inbound(request: HttpRequest, public_id: str) -> JsonResponse:
         incoming = _incoming(_json_object(body))
         message, created = inbound_receive(account, incoming)
     except WebhookRefused as refused:
-        return _refusal(refused, public_id)
+        return webhook_refusal(refused, channel="sms")
     except DomainError:
         return JsonResponse({"error": "malformed"}, status=400)
     return JsonResponse({"ok": True, "id": str(message.public_id), "new": created})
@@ -118,12 +118,6 @@ def _token_check(request: HttpRequest, account: ChannelAccount) -> None:
     """Unifonic signs nothing: the callback URL carries a secret token (constant-time check)."""
     secret = account.secret("webhook_secret")
     signature_check(given=request.GET.get("token"), expected=secret, secret=secret)
-
-
-def _refusal(refused: WebhookRefused, public_id: str) -> JsonResponse:
-    logger.info("sms webhook for %s refused: %s (%d)", public_id[:40], refused, refused.status)
-    code = _REFUSAL_CODES.get(refused.status, "refused")
-    return JsonResponse({"error": code}, status=refused.status)
 
 
 # --- parsing --------------------------------------------------------------------------------

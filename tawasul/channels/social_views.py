@@ -47,6 +47,7 @@ from tawasul.channels.verify import (
     hmac_sha256_base64,
     hmac_sha256_hex,
     signature_check,
+    webhook_refusal,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,6 @@ logger = logging.getLogger(__name__)
 # Older events are left out: the platforms retry a failed delivery for about 36 hours.
 EVENT_MAX_AGE = timedelta(hours=48)
 
-_ERROR_CODES = {400: "malformed", 403: "forbidden", 404: "unknown_account", 413: "too_large"}
 # Meta's `object` for each kind of account.
 _META_OBJECTS: dict[str, str] = {
     ChannelKind.FACEBOOK: "page",
@@ -239,9 +239,7 @@ def _payload(body: bytes) -> dict[str, Any]:
 
 
 def _refusal(error: WebhookRefused) -> JsonResponse:
-    code = _ERROR_CODES.get(error.status, "method_not_allowed")
-    logger.info("social webhook refused: %s (%s)", code, error.status)
-    response = JsonResponse({"error": code}, status=error.status)
+    response = webhook_refusal(error, channel="social")
     if isinstance(error, _MethodRefused):
         response["Allow"] = ", ".join(error.allowed)
     return response

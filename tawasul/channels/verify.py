@@ -7,15 +7,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.http import JsonResponse
 
 from tawasul.channels.errors import WebhookRefused
 from tawasul.channels.models import ChannelAccount
+
+logger = logging.getLogger(__name__)
 
 
 def account_for_webhook(public_id: str | uuid.UUID, *kinds: str) -> ChannelAccount:
@@ -35,6 +39,13 @@ def account_for_webhook(public_id: str | uuid.UUID, *kinds: str) -> ChannelAccou
     return account
 
 
+def webhook_refusal(error: WebhookRefused, *, channel: str, account: object = None) -> JsonResponse:
+    """The answer to a refused webhook, `{"error": <code>}` with its status, and one log line
+    (the channel, the account's row id if known, the code: never the payload)."""
+    logger.info("%s webhook refused: account=%s code=%s", channel, account, error.code)
+    return JsonResponse({"error": error.code}, status=error.status)
+
+
 def hmac_sha256(secret: str, body: bytes) -> bytes:
     return hmac.new(secret.encode(), body, hashlib.sha256).digest()
 
@@ -50,9 +61,9 @@ def hmac_sha256_base64(secret: str, body: bytes) -> str:
 def signature_check(*, given: str | None, expected: str, secret: str) -> None:
     """Refuse unless a secret is configured and `given` equals `expected` (constant time)."""
     if not secret:
-        raise WebhookRefused("the account has no signing secret")
+        raise WebhookRefused("the account has no signing secret", code="bad_signature")
     if not given or not hmac.compare_digest(given.strip().encode(), expected.encode()):
-        raise WebhookRefused("bad signature")
+        raise WebhookRefused("bad signature", code="bad_signature")
 
 
 def epoch_seconds(value: object) -> float | None:
@@ -86,7 +97,7 @@ def timestamp_check(seconds: float | int | str | None, *, now: float | None = No
         raise WebhookRefused("missing or bad timestamp", status=400)
     current = time.time() if now is None else now
     if abs(current - claimed) > settings.TAWASUL_WEBHOOK_WINDOW_SECONDS:
-        raise WebhookRefused("timestamp outside the window")
+        raise WebhookRefused("timestamp outside the window", code="stale")
 
 
 # --- our own signature: SMS gateways' relays and the telephony system ----------------------
