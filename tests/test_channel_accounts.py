@@ -143,3 +143,18 @@ def test_an_edit_in_the_admin_keeps_the_adapters_state(admin_client, centre, mon
     assert response.status_code == 302
     account.refresh_from_db()
     assert (account.name, account.state) == ("Riyadh mailbox (main)", {"last_uid": 42})
+
+
+def test_the_admin_lists_inbound_messages_with_the_sender_masked(admin_client, centre) -> None:
+    from tests.channel_servers import received, sms_gateway_account
+
+    message = received(sms_gateway_account(centre, "SMS"), sender="+966551234567")
+
+    listing = admin_client.get(reverse("admin:channels_inboundmessage_changelist"))
+    detail = admin_client.get(reverse("admin:channels_inboundmessage_change", args=[message.pk]))
+
+    for page in (listing, detail):
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "+966••••••567" in text
+        assert "551234567" not in text

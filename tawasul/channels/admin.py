@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django_stubs_ext import StrOrPromise
 
 from tawasul.channels.delivery import outbox_retry
+from tawasul.channels.inbound import identity_shown
 from tawasul.channels.models import (
     CHANNEL_SECRET_NAMES,
     SECRET_NAMES,
@@ -21,7 +22,6 @@ from tawasul.channels.models import (
     ChannelAccount,
     ChannelKind,
     InboundMessage,
-    OutboxChannel,
     OutboxMessage,
     WebhookDelivery,
     WebhookSubscription,
@@ -342,11 +342,8 @@ class InboundMessageAdmin(_InboundAdmin):
 
     @admin.display(description=_("sender"))
     def masked_sender(self, obj: InboundMessage) -> str:
-        if obj.sender_handle:
-            return f"@{obj.sender_handle}"
-        kind = obj.data.get("identity_kind")
-        channel = OutboxChannel.EMAIL if kind == "email" else OutboxChannel.SMS
-        return recipient_masked(channel=channel, recipient=obj.sender)
+        kind = str(obj.data.get("identity_kind") or "")
+        return identity_shown(kind, obj.sender, obj.sender_handle)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

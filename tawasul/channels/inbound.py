@@ -51,6 +51,7 @@ from tawasul.channels.models import (
     InboundStatus,
     OutboxMessage,
 )
+from tawasul.channels.outbox import recipient_masked
 from tawasul.core.errors import DomainError, InvalidInput
 from tawasul.core.ids import tracking_number_parse
 from tawasul.core.validators import mobile_clean
@@ -440,6 +441,22 @@ def identity_value(kind: str, value: str) -> str:
                 continue
         return f"+{digits}" if digits else ""
     return value
+
+
+def identity_shown(kind: str, value: str, handle: str = "", *, revealed: bool = False) -> str:
+    """An address as staff see it (console, admin): e-mail and mobile masked, a platform user by
+    their handle (else the first characters of their id); in full once revealed."""
+    if not value:
+        return ""
+    if revealed:
+        return f"{handle} ({value})" if handle else value
+    if kind == IdentityKind.EMAIL or "@" in value:
+        return recipient_masked(channel="email", recipient=value)
+    if kind in (IdentityKind.MOBILE, IdentityKind.WHATSAPP):
+        return recipient_masked(channel="sms", recipient=value)
+    if handle:
+        return handle
+    return value[:2] + "•" * max(min(len(value) - 2, 8), 1)
 
 
 def _saudi_mobile(value: str) -> str:

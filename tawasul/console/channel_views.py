@@ -27,14 +27,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from tawasul.cases.models import Category, Kind, Request
 from tawasul.channels import review
-from tawasul.channels.inbound import REASON_LABELS
+from tawasul.channels.inbound import REASON_LABELS, identity_shown
 from tawasul.channels.models import (
     ChannelAccount,
     IdentityKind,
     InboundMessage,
     InboundStatus,
 )
-from tawasul.channels.outbox import recipient_masked
 from tawasul.console.access import staff_required
 from tawasul.core.errors import DomainError, InvalidInput, NotFound
 from tawasul.core.ids import tracking_number_parse
@@ -59,22 +58,6 @@ def reason_label(code: str) -> str:
 
 
 # --- showing an address -------------------------------------------------------------------
-
-
-def identity_shown(kind: str, value: str, handle: str = "", *, revealed: bool = False) -> str:
-    """An address as the console shows it: e-mail and mobile masked, a platform user by
-    their handle (else the first characters of their id); in full once revealed."""
-    if not value:
-        return ""
-    if revealed:
-        return f"{handle} ({value})" if handle else value
-    if kind == IdentityKind.EMAIL or "@" in value:
-        return recipient_masked(channel="email", recipient=value)
-    if kind in (IdentityKind.MOBILE, IdentityKind.WHATSAPP):
-        return recipient_masked(channel="sms", recipient=value)
-    if handle:
-        return handle
-    return value[:2] + "•" * max(min(len(value) - 2, 8), 1)
 
 
 def sender_shown(message: InboundMessage) -> str:

@@ -14,9 +14,15 @@ from typing import Any
 from django.db import transaction
 
 from tawasul.beneficiaries.models import Beneficiary
-from tawasul.cases.models import OPEN_STATUSES, Request, Status
+from tawasul.cases.models import Request, Status
 from tawasul.channels.inbound import Incoming, inbound_receive
-from tawasul.channels.models import ChannelAccount, ChannelKind, IdentityKind, OutboxMessage
+from tawasul.channels.models import (
+    ChannelAccount,
+    ChannelKind,
+    IdentityKind,
+    OutboxMessage,
+    OutboxStatus,
+)
 from tawasul.directory.models import CareCentre
 
 ACCOUNTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
@@ -54,7 +60,7 @@ def channels_load(rng: random.Random) -> None:
         .first()
     )
     mail, sms = accounts[ChannelKind.IMAP], accounts[ChannelKind.SMS]
-    if open_request is not None and open_request.status in OPEN_STATUSES:
+    if open_request is not None:
         owner = open_request.beneficiary
         inbound_receive(
             sms,
@@ -108,4 +114,4 @@ def channels_load(rng: random.Random) -> None:
     # Nothing was really sent: nobody is to be notified about the demo's messages.
     OutboxMessage.objects.filter(account__in=accounts.values()).delete()
     if open_request is not None:
-        OutboxMessage.objects.filter(request=open_request, status="pending").delete()
+        OutboxMessage.objects.filter(request=open_request, status=OutboxStatus.PENDING).delete()
